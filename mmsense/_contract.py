@@ -1,0 +1,383 @@
+"""The multimodal input contract: one 2-D float matrix ``X`` plus a ``modalities`` spec.
+
+Every estimator in mmsense takes a single 2-D array so that scikit-learn's
+``Pipeline``, cross-validation and scalers work unchanged. The ``modalities``
+mapping says how the columns split:
+
+* ``{"text": 768}``: a static vector of 768 columns;
+* ``{"audio": (375, 5)}``: a sequence of up to 375 steps of 5 features,
+  flattened time-major (step 0's 5 features, then step 1's, ...).
+
+A sequence step whose features are all NaN is padding. NaN anywhere else, and
++-inf anywhere, is an error that names the modality and the first bad row.
+``modalities=None`` means one static modality spanning every column.
+
+This module is the single place that knows the layout: it validates the spec,
+validates X against it, and splits X into per-modality arrays for the networks.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "Modality",
+    "ModalityBlock",
+    "parse_modalities",
+    "check_modality_values",
+    "split_modalities",
+    "stack_modalities",
+    "validate_multimodal",
+]
+
+# Name of the single static modality used when ``modalities=None``.
+DEFAULT_MODALITY = "x"
+
+# Rows checked at a time, so that validating a several-GB matrix never builds
+# a mask of the whole matrix.
+_CHECK_CHUNK_ROWS = 4096
+
+
+@dataclass(frozen=True)
+class Modality:
+    """Where one modality lives in the columns of ``X``.
+
+    Attributes
+    ----------
+    name : str
+        The key in the ``modalities`` mapping.
+    n_steps : int or None
+        Maximum number of time steps for a sequence; ``None`` for a static vector.
+    n_features : int
+        Features per step (sequence) or width of the vector (static).
+    start : int
+        First column of this modality in ``X``.
+    """
+
+    name: str
+    n_steps: int | None
+    n_features: int
+    start: int
+
+    @property
+    def is_sequence(self) -> bool:
+        return self.n_steps is not None
+
+    @property
+    def width(self) -> int:
+        return self.n_features if self.n_steps is None else self.n_steps * self.n_features
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.width
+
+    @property
+    def columns(self) -> slice:
+        return slice(self.start, self.stop)
+
+    def describe(self) -> str:
+        if self.is_sequence:
+            return f"{self.name!r}: sequence ({self.n_steps}, {self.n_features}) = {self.width} columns"
+        return f"{self.name!r}: static {self.n_features} columns"
+
+
+@dataclass
+class ModalityBlock:
+    """One modality of ``X``, ready for a network.
+
+    Attributes
+    ----------
+    values : ndarray
+        ``(n, d)`` for a static modality; ``(n, T, d)`` for a sequence, with the
+        real steps moved to the front (order kept) and padding filled with 0.
+    lengths : ndarray of int64 or None
+        Number of real steps per row (sequences only).
+    """
+
+    modality: Modality
+    values: np.ndarray
+    lengths: np.ndarray | None = None
+
+    @property
+    def mask(self) -> np.ndarray | None:
+        """Boolean ``(n, T)`` mask, True on real steps (sequences only)."""
+        if self.lengths is None:
+            return None
+        return np.arange(self.modality.n_steps)[None, :] < self.lengths[:, None]
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > 0
+
+
+def parse_modalities(modalities, n_columns: int | None = None) -> tuple[Modality, ...]:
+    """Validate a ``modalities`` spec and return where each modality lives.
+
+    Parameters
+    ----------
+    modalities : mapping of str to int or (int, int), or None
+        An int is a static vector of that width; a pair ``(T, d)`` a sequence of
+        up to ``T`` steps of ``d`` features. ``None`` means one static modality
+        named ``"x"`` spanning all ``n_columns`` columns.
+    n_columns : int, optional
+        Number of columns of ``X``. When given, the widths must add up to it.
+
+    Returns
+    -------
+    tuple of Modality
+        In the mapping's order.
+    """
+    if modalities is None:
+        if n_columns is None:
+            raise ValueError("modalities=None needs the number of columns of X to build the spec.")
+        return (Modality(DEFAULT_MODALITY, None, int(n_columns), 0),)
+    if not isinstance(modalities, Mapping):
+        raise ValueError(
+            "modalities must be a mapping of name -> width (int) or (n_steps, n_features), "
+            f"or None; got {type(modalities).__name__}."
+        )
+    if len(modalities) == 0:
+        raise ValueError("modalities must name at least one modality; got an empty mapping.")
+
+    specs = []
+    start = 0
+    for name, shape in modalities.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"modality names must be non-empty strings; got {name!r}.")
+        if _positive_int(shape):
+            spec = Modality(name, None, int(shape), start)
+        elif (
+            isinstance(shape, Sequence)
+            and not isinstance(shape, str)
+            and len(shape) == 2
+            and all(_positive_int(v) for v in shape)
+        ):
+            spec = Modality(name, int(shape[0]), int(shape[1]), start)
+        else:
+            raise ValueError(
+                f"modality {name!r}: expected a positive int (static width) or a pair of "
+                f"positive ints (n_steps, n_features); got {shape!r}."
+            )
+        specs.append(spec)
+        start = spec.stop
+
+    if n_columns is not None and start != n_columns:
+        listing = "; ".join(s.describe() for s in specs)
+        raise ValueError(
+            f"modalities expect {start} columns in total ({listing}), "
+            f"but X has {n_columns} columns."
+        )
+    return tuple(specs)
+
+
+def check_modality_values(X: np.ndarray, specs: Sequence[Modality]) -> None:
+    """Raise ``ValueError`` for inf anywhere, NaN in a static block or a partly-NaN step.
+
+    Works in row chunks so memory stays bounded for very large ``X``.
+    """
+    n = X.shape[0]
+    for spec in specs:
+        for lo in range(0, n, _CHECK_CHUNK_ROWS):
+            block = X[lo : lo + _CHECK_CHUNK_ROWS, spec.columns]
+            _check_block(block, spec, row_offset=lo)
+
+
+def _first_row(bad_rows: np.ndarray) -> int:
+    return int(np.flatnonzero(bad_rows)[0])
+
+
+def _check_block(block: np.ndarray, spec: Modality, row_offset: int) -> None:
+    inf_rows = np.isinf(block).any(axis=1)
+    if inf_rows.any():
+        row = row_offset + _first_row(inf_rows)
+        raise ValueError(
+            f"modality {spec.name!r} contains inf (first at row {row}); "
+            "finite values are required."
+        )
+    nan = np.isnan(block)
+    if not spec.is_sequence:
+        nan_rows = nan.any(axis=1)
+        if nan_rows.any():
+            row = row_offset + _first_row(nan_rows)
+            raise ValueError(
+                f"modality {spec.name!r} is static and contains NaN (first at row {row}); "
+                "NaN is only allowed as whole padding steps of a sequence modality."
+            )
+        return
+    nan = nan.reshape(block.shape[0], spec.n_steps, spec.n_features)
+    partial = nan.any(axis=2) & ~nan.all(axis=2)
+    bad_rows = partial.any(axis=1)
+    if bad_rows.any():
+        local = _first_row(bad_rows)
+        step = int(np.flatnonzero(partial[local])[0])
+        raise ValueError(
+            f"modality {spec.name!r} has a partly-NaN step (first at row {row_offset + local}, "
+            f"step {step}); a padding step must be NaN in all {spec.n_features} features."
+        )
+
+
+def split_modalities(X: np.ndarray, specs: Sequence[Modality]) -> dict[str, ModalityBlock]:
+    """Split a validated ``X`` into one :class:`ModalityBlock` per modality.
+
+    Sequence padding (all-NaN steps) is moved behind the real steps and set to 0,
+    so that networks can run over ``values[:, :length]``. Real steps keep their
+    order. The dtype of ``X`` is kept (float32 stays float32).
+    """
+    blocks = {}
+    for spec in specs:
+        block = X[:, spec.columns]
+        if not spec.is_sequence:
+            blocks[spec.name] = ModalityBlock(spec, np.ascontiguousarray(block))
+            continue
+        seq = block.reshape(X.shape[0], spec.n_steps, spec.n_features)
+        real = ~np.isnan(seq[:, :, 0])
+        lengths = real.sum(axis=1).astype(np.int64)
+        front_packed = real == (np.arange(spec.n_steps)[None, :] < lengths[:, None])
+        if front_packed.all():
+            values = np.array(seq, copy=True)
+        else:
+            # stable sort puts real steps (key 0) before padding (key 1) in order
+            order = np.argsort(~real, axis=1, kind="stable")
+            values = np.take_along_axis(seq, order[:, :, None], axis=1)
+        values[np.isnan(values)] = 0.0
+        blocks[spec.name] = ModalityBlock(spec, values, lengths)
+    return blocks
+
+
+def validate_multimodal(estimator, X, y=None, *, reset: bool = True, **check_params):
+    """``validate_data`` for multimodal estimators.
+
+    Accepts float32 or float64 (float32 is kept, never copied to float64), lets
+    NaN through for sequence padding, then checks ``X`` against
+    ``estimator.modalities``.
+
+    Returns
+    -------
+    X : ndarray
+    y : ndarray or None
+        Only when ``y`` is given (as ``validate_data`` returns it).
+    specs : tuple of Modality
+    """
+    from sklearn.utils.validation import validate_data
+
+    params = dict(dtype=[np.float32, np.float64], ensure_all_finite="allow-nan")
+    params.update(check_params)
+    if y is None:
+        X = validate_data(estimator, X, reset=reset, **params)
+    else:
+        X, y = validate_data(estimator, X, y, reset=reset, **params)
+    specs = parse_modalities(estimator.modalities, X.shape[1])
+    check_modality_values(X, specs)
+    return X, y, specs
+
+
+def _as_sequence_array(name, value, lengths):
+    """Return a NaN-padded (n, T, d) array from a 3-D array or a list of (t, d) arrays."""
+    if isinstance(value, np.ndarray) and value.ndim == 3:
+        seq = np.array(value, dtype=np.result_type(value.dtype, np.float32), copy=True)
+        if lengths is not None:
+            lengths = np.asarray(lengths)
+            if lengths.shape != (seq.shape[0],):
+                raise ValueError(
+                    f"lengths[{name!r}] must have one entry per row ({seq.shape[0]}); "
+                    f"got shape {lengths.shape}."
+                )
+            if (lengths < 0).any() or (lengths > seq.shape[1]).any():
+                raise ValueError(
+                    f"lengths[{name!r}] must lie in [0, {seq.shape[1]}]; got values from "
+                    f"{lengths.min()} to {lengths.max()}."
+                )
+            seq[np.arange(seq.shape[1])[None, :] >= lengths[:, None]] = np.nan
+        return seq
+    if lengths is not None:
+        raise ValueError(
+            f"lengths[{name!r}] is only used with a 3-D padded array; "
+            "a list of (t, d) arrays carries its own lengths."
+        )
+    items = [np.asarray(v) for v in value]
+    if not items or any(v.ndim != 2 for v in items):
+        raise ValueError(
+            f"modality {name!r}: a sequence given as a list needs (t, d) arrays, one per row."
+        )
+    widths = {v.shape[1] for v in items}
+    if len(widths) != 1:
+        raise ValueError(f"modality {name!r}: steps have different widths {sorted(widths)}.")
+    dtype = np.result_type(*[v.dtype for v in items], np.float32)
+    n_steps = max(max(v.shape[0] for v in items), 1)
+    seq = np.full((len(items), n_steps, widths.pop()), np.nan, dtype=dtype)
+    for i, v in enumerate(items):
+        seq[i, : v.shape[0]] = v
+    return seq
+
+
+def stack_modalities(lengths=None, **modalities):
+    """Build ``(X, modalities)`` from per-modality arrays.
+
+    Parameters
+    ----------
+    lengths : dict of str to array-like, optional
+        Real steps per row for 3-D post-padded arrays; steps past the length
+        become NaN padding. Without it every step of a 3-D array is real
+        (steps already all-NaN stay padding).
+    **modalities : array-like
+        Per modality, in column order: a 2-D ``(n, d)`` array (static), a 3-D
+        ``(n, T, d)`` padded array, or a list of ``(t_i, d)`` arrays.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, sum of widths)
+        float32 unless an input was float64.
+    modalities : dict
+        The spec to pass as the estimators' ``modalities`` parameter.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mmsense import stack_modalities
+    >>> X, spec = stack_modalities(text=np.ones((2, 3)), audio=[np.ones((1, 2)), np.ones((2, 2))])
+    >>> X.shape, spec
+    ((2, 7), {'text': 3, 'audio': (2, 2)})
+    >>> bool(np.isnan(X[0, 5:]).all())
+    True
+    """
+    if not modalities:
+        raise ValueError("stack_modalities needs at least one modality, e.g. text=array.")
+    lengths = dict(lengths or {})
+    unknown = set(lengths) - set(modalities)
+    if unknown:
+        raise ValueError(f"lengths names modalities that were not given: {sorted(unknown)}.")
+    blocks, spec, n_rows = [], {}, None
+    for name, value in modalities.items():
+        if isinstance(value, (list, tuple)):
+            seq = _as_sequence_array(name, value, lengths.get(name))
+        else:
+            value = np.asarray(value)
+            if value.ndim == 2:
+                if name in lengths:
+                    raise ValueError(f"lengths[{name!r}] given for a 2-D (static) array.")
+                spec[name] = int(value.shape[1])
+                block = value.astype(np.result_type(value.dtype, np.float32), copy=False)
+            elif value.ndim == 3:
+                seq = _as_sequence_array(name, value, lengths.get(name))
+            else:
+                raise ValueError(
+                    f"modality {name!r}: expected a 2-D (static) or 3-D (sequence) array or "
+                    f"a list of (t, d) arrays; got an array with {value.ndim} dimension(s)."
+                )
+        if name not in spec:
+            block = seq.reshape(seq.shape[0], -1)
+            spec[name] = (int(seq.shape[1]), int(seq.shape[2]))
+        if n_rows is not None and block.shape[0] != n_rows:
+            first = next(iter(spec))
+            raise ValueError(
+                f"modality {name!r} has {block.shape[0]} rows but {first!r} has {n_rows}."
+            )
+        n_rows = block.shape[0]
+        blocks.append(block)
+    dtype = np.result_type(*[b.dtype for b in blocks])
+    X = np.concatenate([b.astype(dtype, copy=False) for b in blocks], axis=1)
+    return X, spec

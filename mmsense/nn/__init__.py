@@ -1,0 +1,30 @@
+"""Torch plumbing shared by the mmsense estimators: device, seeding, encoders, skorch glue."""
+
+from ._base import NeuralEstimatorMixin
+from ._device import resolve_device
+from ._encoders import (
+    LSTMEncoder,
+    ModalityEncoders,
+    StaticEncoder,
+    TransformerEncoder,
+    lengths_key,
+    lengths_to_mask,
+    net_inputs,
+    sinusoidal_positions,
+)
+from ._seed import seed_torch, torch_seed_from
+
+__all__ = [
+    "NeuralEstimatorMixin",
+    "resolve_device",
+    "LSTMEncoder",
+    "ModalityEncoders",
+    "StaticEncoder",
+    "TransformerEncoder",
+    "lengths_key",
+    "lengths_to_mask",
+    "net_inputs",
+    "sinusoidal_positions",
+    "seed_torch",
+    "torch_seed_from",
+]

@@ -1,0 +1,173 @@
+"""Shared modality encoders: every method builds its per-modality encoders from here.
+
+Inputs follow :mod:`mmsense._contract`: a static modality is a ``(n, d)``
+tensor; a sequence modality is a ``(n, T, d)`` tensor with its real steps at the
+front and a ``(n,)`` int64 tensor of lengths (0 allowed).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def lengths_key(name: str) -> str:
+    """Key of a sequence modality's lengths in the network input dict."""
+    return f"{name}__lengths"
+
+
+def lengths_to_mask(lengths: torch.Tensor, n_steps: int) -> torch.Tensor:
+    """Boolean ``(n, n_steps)`` mask, True on real steps."""
+    return torch.arange(n_steps, device=lengths.device)[None, :] < lengths[:, None]
+
+
+def trim_to_longest(values: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Drop trailing steps that are padding in every row of the batch."""
+    longest = max(int(lengths.max()), 1) if lengths.numel() else 1
+    return values[:, :longest]
+
+
+class StaticEncoder(nn.Module):
+    """Linear projection of a static modality vector to ``out_dim``."""
+
+    def __init__(self, in_features: int, out_dim: int):
+        super().__init__()
+        self.linear = nn.Linear(in_features, out_dim)
+
+    def forward(self, values: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        return self.linear(values)
+
+
+class LSTMEncoder(nn.Module):
+    """Unidirectional LSTM; the hidden state at each row's last real step, then Linear.
+
+    The LSTM runs over the padded batch and the output at step ``length - 1`` is
+    gathered. For a unidirectional LSTM this equals running it over the packed
+    real steps (trailing padding cannot influence earlier outputs) and avoids
+    PyTorch's slow CPU backward for packed batches of mixed lengths
+    (pytorch/pytorch#149194). Rows with no real step encode to the projection of
+    a zero hidden state.
+    """
+
+    def __init__(self, in_features: int, out_dim: int, hidden_size: int | None = None,
+                 num_layers: int = 1):
+        super().__init__()
+        hidden_size = hidden_size or out_dim
+        self.lstm = nn.LSTM(in_features, hidden_size, num_layers=num_layers, batch_first=True)
+        self.linear = nn.Linear(hidden_size, out_dim)
+
+    def forward(self, values: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        values = trim_to_longest(values, lengths)
+        outputs, _ = self.lstm(values)
+        last = (lengths - 1).clamp(min=0)
+        index = last.view(-1, 1, 1).expand(-1, 1, outputs.shape[-1])
+        hidden = outputs.gather(1, index).squeeze(1)
+        hidden = hidden * (lengths > 0).unsqueeze(1).to(hidden.dtype)
+        return self.linear(hidden)
+
+
+def sinusoidal_positions(n_steps: int, dim: int) -> torch.Tensor:
+    """The Transformer's fixed sinusoidal position encoding, ``(n_steps, dim)``."""
+    position = torch.arange(n_steps, dtype=torch.float32)[:, None]
+    freq = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    table = torch.zeros(n_steps, dim)
+    table[:, 0::2] = torch.sin(position * freq)
+    table[:, 1::2] = torch.cos(position * freq[: dim // 2])
+    return table
+
+
+class TransformerEncoder(nn.Module):
+    """Linear input projection, sinusoidal positions, Transformer layers, masked mean pooling.
+
+    Padded steps are hidden from attention by a key-padding mask and left out of
+    the mean. A row with no real step pools to a zero vector.
+    """
+
+    def __init__(self, in_features: int, out_dim: int, n_steps: int, num_layers: int = 2,
+                 num_heads: int = 4, dim_feedforward: int | None = None, dropout: float = 0.1):
+        super().__init__()
+        if out_dim % num_heads:
+            raise ValueError(
+                f"the Transformer width ({out_dim}) must be divisible by num_heads ({num_heads})."
+            )
+        self.project = nn.Linear(in_features, out_dim)
+        self.register_buffer("positions", sinusoidal_positions(n_steps, out_dim), persistent=False)
+        layer = nn.TransformerEncoderLayer(
+            out_dim, num_heads, dim_feedforward or 2 * out_dim, dropout, batch_first=True
+        )
+        self.layers = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
+
+    def forward(self, values: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        values = trim_to_longest(values, lengths)
+        n_steps = values.shape[1]
+        mask = lengths_to_mask(lengths, n_steps)
+        empty = lengths == 0
+        # attention over no key at all gives NaN: let empty rows see their first (zero) step
+        attend = mask | (empty[:, None] & (torch.arange(n_steps, device=mask.device) == 0))
+        hidden = self.project(values) + self.positions[:n_steps]
+        hidden = self.layers(hidden, src_key_padding_mask=~attend)
+        weights = mask.to(hidden.dtype).unsqueeze(-1)
+        return (hidden * weights).sum(1) / lengths.clamp(min=1).to(hidden.dtype).unsqueeze(-1)
+
+
+class ModalityEncoders(nn.Module):
+    """One encoder per modality, all mapping to ``out_dim``.
+
+    Parameters
+    ----------
+    specs : sequence of Modality
+    out_dim : int
+    sequence_encoder : {"lstm", "transformer"}
+    **encoder_kwargs
+        Passed to the sequence encoder class.
+
+    ``forward(inputs)`` takes the network input dict (see :func:`net_inputs`) and
+    returns ``{name: (n, out_dim) tensor}`` in the specs' order.
+    """
+
+    def __init__(self, specs, out_dim: int, sequence_encoder: str = "lstm", **encoder_kwargs):
+        super().__init__()
+        self.specs = tuple(specs)
+        encoders = {}
+        for spec in self.specs:
+            if not spec.is_sequence:
+                encoders[spec.name] = StaticEncoder(spec.n_features, out_dim)
+            elif sequence_encoder == "lstm":
+                encoders[spec.name] = LSTMEncoder(spec.n_features, out_dim, **encoder_kwargs)
+            elif sequence_encoder == "transformer":
+                encoders[spec.name] = TransformerEncoder(
+                    spec.n_features, out_dim, spec.n_steps, **encoder_kwargs
+                )
+            else:
+                raise ValueError(
+                    f"sequence_encoder must be 'lstm' or 'transformer'; got {sequence_encoder!r}."
+                )
+        self.encoders = nn.ModuleDict(encoders)
+
+    def forward(self, inputs: dict) -> dict:
+        return {
+            spec.name: self.encoders[spec.name](
+                inputs[spec.name], inputs.get(lengths_key(spec.name))
+            )
+            for spec in self.specs
+        }
+
+
+def net_inputs(blocks) -> dict:
+    """Flatten :func:`mmsense._contract.split_modalities` output into a network input dict.
+
+    Keys: each modality's name (float32 values) and, for sequences, ``lengths_key(name)``.
+    skorch slices such a dict by rows and passes its entries to ``forward`` as
+    keyword arguments.
+    """
+    inputs = {}
+    for name, block in blocks.items():
+        # networks compute in float32; float32 input passes through without a copy
+        inputs[name] = block.values.astype(np.float32, copy=False)
+        if block.lengths is not None:
+            inputs[lengths_key(name)] = block.lengths
+    return inputs
+
