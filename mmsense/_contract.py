@@ -81,7 +81,8 @@ class Modality:
 
     def describe(self) -> str:
         if self.is_sequence:
-            return f"{self.name!r}: sequence ({self.n_steps}, {self.n_features}) = {self.width} columns"
+            shape = f"({self.n_steps}, {self.n_features})"
+            return f"{self.name!r}: sequence {shape} = {self.width} columns"
         return f"{self.name!r}: static {self.n_features} columns"
 
 
