@@ -6,14 +6,44 @@ check expected to fail is listed with its reason.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from mmsense.dec import DECClassifier, DECPretrainer
 from mmsense.preprocessing import ModalityScaler
+
+
+def _tiny_dec_pretrainer():
+    return DECPretrainer(embed_dim=8, num_heads=2, hidden_dims=(16,), latent_dim=4,
+                         pretrain_max_epochs=2, max_epochs=2, n_init=2)
+
 
 ESTIMATORS = [
     ModalityScaler(),
+    _tiny_dec_pretrainer(),
+    # 5 epochs at lr 1e-2 reach check_classifiers_train's 0.83 training accuracy on blobs
+    DECClassifier(_tiny_dec_pretrainer(), max_epochs=5, lr=1e-2),
 ]
 
 # estimator class name -> {check name: reason}
-EXPECTED_FAILED_CHECKS = {}
+_DEC_Y_IS_LABELS = (
+    "DECPretrainer reads y as class labels (-1 = unlabelled) with one cluster per class; "
+    "this check sets n_clusters to 1 or 2 and passes a y with more classes, which raises "
+    "the documented n_clusters/classes mismatch error"
+)
+EXPECTED_FAILED_CHECKS = {
+    "DECPretrainer": {
+        "check_dont_overwrite_parameters": _DEC_Y_IS_LABELS,
+        "check_fit2d_1feature": _DEC_Y_IS_LABELS,
+        "check_fit2d_predict1d": _DEC_Y_IS_LABELS,
+        # covered without y by tests/test_dec_pretrainer.py::test_row_order_and_subset_invariance
+        "check_methods_sample_order_invariance": _DEC_Y_IS_LABELS,
+        "check_methods_subset_invariance": _DEC_Y_IS_LABELS,
+    },
+    "DECClassifier": {
+        "check_classifiers_classes": (
+            "the check's binary problem uses the classes -1 and 1; -1 marks unlabelled rows "
+            "(SelfTrainingClassifier's convention), so only one class is left"
+        ),
+    },
+}
 
 
 def _expected_failed_checks(estimator):
