@@ -25,7 +25,10 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
     ``pretrainer`` on every row with the labelled classes as clusters, (2)
     copies its fusion encoder, puts a linear head on ``z`` and trains both with
     cross-entropy on the labelled rows (skorch, Adam, early stopping on a
-    random hold-out of the labelled rows).
+    random hold-out of the labelled rows). The head starts as the
+    nearest-centre rule of the pretrained cluster centres (ours: the paper
+    does not say how the head is initialised), so fine-tuning starts from
+    DEC's class assignment rather than from a random head.
 
     Parameters
     ----------
@@ -137,7 +140,8 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         encoder = self._pretrained_encoder(pretrainer, X, codes, specs, classes, seed)
         seed_torch(seed)  # fine-tuning draws the same numbers whatever pretraining drew
         labelled = codes >= 0
-        module = EncoderClassifier(encoder, pretrainer.latent_dim, len(classes))
+        centres = self.pretrainer_.cluster_centers_ if self.pretrain else None
+        module = EncoderClassifier(encoder, pretrainer.latent_dim, len(classes), centres)
         holdout = holdout_fits(self.validation_fraction, int(labelled.sum()))
         self.net_ = NeuralNet(
             module=module,

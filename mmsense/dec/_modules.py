@@ -91,12 +91,23 @@ class DECAutoencoder(nn.Module):
 
 
 class EncoderClassifier(nn.Module):
-    """A (pretrained) fusion encoder followed by a linear head giving class logits."""
+    """A (pretrained) fusion encoder followed by a linear head giving class logits.
 
-    def __init__(self, encoder: FusionEncoder, latent_dim: int, n_classes: int):
+    With ``centres`` (one per class, in the latent space) the head starts as the
+    nearest-centre rule, ``logit_j = z . mu_j - ||mu_j||^2 / 2``: before any
+    fine-tuning it predicts DEC's cluster (= class) assignment instead of a
+    random linear map of ``z``.
+    """
+
+    def __init__(self, encoder: FusionEncoder, latent_dim: int, n_classes: int, centres=None):
         super().__init__()
         self.encoder = encoder
         self.head = nn.Linear(latent_dim, n_classes)
+        if centres is not None:
+            centres = torch.as_tensor(centres, dtype=self.head.weight.dtype)
+            with torch.no_grad():
+                self.head.weight.copy_(centres)
+                self.head.bias.copy_(-0.5 * centres.pow(2).sum(1))
 
     def forward(self, **inputs):
         return self.head(self.encoder(**inputs))
