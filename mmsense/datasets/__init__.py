@@ -2,6 +2,8 @@
 
 from ._csd import load_cmu_sdk, load_csd_labels, read_computational_sequence
 from ._folds import load_standard_folds
+from ._mmsa import load_mmsa_pickle
+from ._mult import load_mult_pickle
 from ._paths import clear_data_home, get_data_home
 from ._synthetic import make_multimodal_sentiment
 from ._transcripts import load_msa_label_csv, load_msa_transcripts
@@ -14,6 +16,8 @@ __all__ = [
     "load_csd_labels",
     "load_cmu_sdk",
     "read_computational_sequence",
+    "load_mmsa_pickle",
+    "load_mult_pickle",
     "get_data_home",
     "clear_data_home",
 ]
