@@ -17,8 +17,8 @@ SPEC = {"text": 6, "audio": (5, 3)}
 
 def data(n=60, labelled_fraction=0.5, task="binary", seed=0):
     X, y, _, latent = make_multimodal_sentiment(
-        n, SPEC, n_clusters=2 if task == "binary" else 3, task=task, noise=0.5, labelled_fraction=labelled_fraction,
-        return_latent=True, random_state=seed,
+        n, SPEC, n_clusters=2 if task == "binary" else 3, task=task, noise=0.5,
+        labelled_fraction=labelled_fraction, return_latent=True, random_state=seed,
     )
     truth = latent.cluster if task == "multiclass" else (latent.score >= 0).astype(int)
     return X, y, truth
@@ -100,7 +100,8 @@ def test_head_starts_as_the_pretrained_nearest_centre_rule():
 
 def test_pretrainer_n_clusters_must_match_the_classes():
     X, y, _ = data()
-    with pytest.raises(ValueError, match="n_clusters=3 but y has 2 labelled classes"):
+    message = r"pretrainer has n_clusters=3 but y has 2 labelled classes \[0, 1\]"
+    with pytest.raises(ValueError, match=message):
         tiny(pretrainer(n_clusters=3)).fit(X, y)
 
 

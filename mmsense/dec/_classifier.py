@@ -14,8 +14,9 @@ from .._contract import check_modality_values, parse_modalities
 from ..nn import NeuralEstimatorMixin, seed_torch
 from ._labels import encode_partial_labels
 from ._modules import EncoderClassifier
-from ._pretrainer import DECPretrainer, _check_int, _check_real, _skorch_epochs, holdout_fits
-from ._training import encode
+from ._params import check_int, check_real
+from ._pretrainer import DECPretrainer
+from ._training import encode, holdout_fits, skorch_epochs
 
 
 class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -134,7 +135,7 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_modality_values(X, specs)
         self._check_params()
         classes, codes = encode_partial_labels(y)
-        _check_labelled_classes(classes)
+        _check_labelled_classes(classes, pretrainer.n_clusters)
 
         seed = self._start_torch_fit()
         encoder = self._pretrained_encoder(pretrainer, X, codes, specs, classes, seed)
@@ -158,7 +159,7 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         )
         self.net_.fit(self._net_inputs(X[labelled], specs), codes[labelled])
         self.net_.module_.eval()
-        self.history_ = _skorch_epochs(self.net_.history)
+        self.history_ = skorch_epochs(self.net_.history)
         self.classes_ = classes
         self._specs = specs
         return self
@@ -218,12 +219,12 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _check_params(self):
         self._check_training_params()
-        _check_int("batch_size", self.batch_size, minimum=1)
-        _check_int("max_epochs", self.max_epochs, minimum=1)
-        _check_real("lr", self.lr, 0.0, np.inf, lower_open=True)
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_int("max_epochs", self.max_epochs, minimum=1)
+        check_real("lr", self.lr, 0.0, np.inf, lower_open=True)
 
 
-def _check_labelled_classes(classes):
+def _check_labelled_classes(classes, n_clusters):
     if len(classes) == 0:
         raise ValueError(
             "y has no labelled row (every entry is -1); DECClassifier fine-tunes on the "
@@ -233,4 +234,10 @@ def _check_labelled_classes(classes):
         raise ValueError(
             f"y has 1 class among its labelled rows ({classes[0]!r}); DECClassifier needs "
             "at least 2 classes."
+        )
+    if n_clusters is not None and n_clusters != len(classes):
+        raise ValueError(
+            f"pretrainer has n_clusters={n_clusters} but y has {len(classes)} labelled classes "
+            f"{classes.tolist()}; DEC uses one cluster per class, so leave the pretrainer's "
+            f"n_clusters=None or set it to {len(classes)}."
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import torch
@@ -21,7 +20,8 @@ from ..nn import NeuralEstimatorMixin
 from ._labels import encode_partial_labels
 from ._losses import AutoencoderLoss, log_soft_assignment
 from ._modules import DECAutoencoder
-from ._training import encode, n_rows, run_clustering
+from ._params import check_int, check_real, is_int
+from ._training import encode, holdout_fits, n_rows, run_clustering, skorch_epochs
 
 # KMeans' default, used when there are neither labels nor n_clusters
 DEFAULT_N_CLUSTERS = 8
@@ -260,9 +260,7 @@ class DECPretrainer(
         """
         X, y, specs = validate_multimodal(self, X, y)
         self._check_params()
-        classes, codes = encode_partial_labels(y) if y is not None else (
-            None, np.full(len(X), -1, dtype=np.int64))
-        classes = classes if classes is not None and len(classes) else None
+        classes, codes = _partial_labels(y, len(X))
         n_clusters = self._resolve_n_clusters(classes, len(X))
 
         seed = self._start_torch_fit()
@@ -281,7 +279,7 @@ class DECPretrainer(
             verbose=self._verbose_level,
         )
         module.eval()
-        self.history_ = {"autoencoder": _skorch_epochs(self.net_.history),
+        self.history_ = {"autoencoder": skorch_epochs(self.net_.history),
                          "clustering": clustering_history}
         self.classes_ = classes
         self.cluster_centers_ = module.centres.detach().cpu().numpy().copy()
@@ -396,14 +394,14 @@ class DECPretrainer(
 
     def _check_params(self):
         self._check_training_params()
-        _check_int("n_clusters", self.n_clusters, minimum=1, allow_none=True)
+        check_int("n_clusters", self.n_clusters, minimum=1, allow_none=True)
         for name in ("embed_dim", "latent_dim", "num_layers", "num_heads", "batch_size",
                      "update_interval", "n_init"):
-            _check_int(name, getattr(self, name), minimum=1)
+            check_int(name, getattr(self, name), minimum=1)
         for name in ("pretrain_max_epochs", "max_epochs"):
-            _check_int(name, getattr(self, name), minimum=0)
+            check_int(name, getattr(self, name), minimum=0)
         hidden = self.hidden_dims
-        if not isinstance(hidden, (tuple, list)) or not all(_is_int(h) and h >= 1 for h in hidden):
+        if not isinstance(hidden, (tuple, list)) or not all(is_int(h) and h >= 1 for h in hidden):
             raise ValueError(
                 f"hidden_dims must be a tuple of positive ints; got {self.hidden_dims!r}."
             )
@@ -411,13 +409,13 @@ class DECPretrainer(
             raise ValueError(
                 f"embed_dim ({self.embed_dim}) must be divisible by num_heads ({self.num_heads})."
             )
-        _check_real("dropout", self.dropout, 0.0, 1.0, upper_open=True)
-        _check_real("tol", self.tol, 0.0, 1.0)
-        _check_real("dof", self.dof, 0.0, np.inf, lower_open=True)
-        _check_real("lr", self.lr, 0.0, np.inf, lower_open=True)
+        check_real("dropout", self.dropout, 0.0, 1.0, upper_open=True)
+        check_real("tol", self.tol, 0.0, 1.0)
+        check_real("dof", self.dof, 0.0, np.inf, lower_open=True)
+        check_real("lr", self.lr, 0.0, np.inf, lower_open=True)
         for name in ("reconstruction_weight", "disentanglement_weight", "clustering_weight",
                      "label_weight"):
-            _check_real(name, getattr(self, name), 0.0, np.inf)
+            check_real(name, getattr(self, name), 0.0, np.inf)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -426,38 +424,9 @@ class DECPretrainer(
         return tags
 
 
-def holdout_fits(validation_fraction, n_samples: int) -> bool:
-    """Whether a random hold-out of ``validation_fraction`` leaves rows on both sides."""
-    if validation_fraction is None:
-        return False
-    n_valid = int(np.ceil(validation_fraction * n_samples))
-    n_train = int(np.floor((1 - validation_fraction) * n_samples))
-    return n_valid >= 1 and n_train >= 1
-
-
-def _skorch_epochs(history) -> list:
-    """The per-epoch scalars of a skorch history (batch details dropped)."""
-    keys = ("epoch", "train_loss", "valid_loss", "dur")
-    return [{k: row[k] for k in keys if k in row} for row in history]
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _check_int(name, value, minimum, allow_none=False):
-    if allow_none and value is None:
-        return
-    if not (_is_int(value) and value >= minimum):
-        none = "None or " if allow_none else ""
-        raise ValueError(f"{name} must be {none}an int >= {minimum}; got {value!r}.")
-
-
-def _check_real(name, value, low, high, lower_open=False, upper_open=False):
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
-        ok = (value > low if lower_open else value >= low) and (
-            value < high if upper_open else value <= high)
-    if not ok:
-        left, right = "(" if lower_open else "[", ")" if upper_open else "]"
-        raise ValueError(f"{name} must be a float in {left}{low}, {high}{right}; got {value!r}.")
+def _partial_labels(y, n_samples):
+    """``(classes or None, int codes with -1 for unlabelled)``; None when nothing is labelled."""
+    if y is None:
+        return None, np.full(n_samples, -1, dtype=np.int64)
+    classes, codes = encode_partial_labels(y)
+    return (classes if len(classes) else None), codes

@@ -124,3 +124,18 @@ def _train_epoch(module, optimizer, inputs, labels, target, weights, dof, batch_
         for name, value in terms.items():
             totals[name] += value.item() * len(rows)
     return {name: value / n for name, value in totals.items()}
+
+
+def holdout_fits(validation_fraction, n_samples: int) -> bool:
+    """Whether a random hold-out of ``validation_fraction`` leaves rows on both sides."""
+    if validation_fraction is None:
+        return False
+    n_valid = int(np.ceil(validation_fraction * n_samples))
+    n_train = int(np.floor((1 - validation_fraction) * n_samples))
+    return n_valid >= 1 and n_train >= 1
+
+
+def skorch_epochs(history) -> list:
+    """The per-epoch scalars of a skorch history (batch details dropped)."""
+    keys = ("epoch", "train_loss", "valid_loss", "dur")
+    return [{k: row[k] for k in keys if k in row} for row in history]
