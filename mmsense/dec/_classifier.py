@@ -143,21 +143,8 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         labelled = codes >= 0
         centres = self.pretrainer_.cluster_centers_ if self.pretrain else None
         module = EncoderClassifier(encoder, pretrainer.latent_dim, len(classes), centres)
-        holdout = holdout_fits(self.validation_fraction, int(labelled.sum()))
-        self.net_ = NeuralNet(
-            module=module,
-            criterion=torch.nn.CrossEntropyLoss,
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            train_split=self._train_split(seed) if holdout else None,
-            callbacks=self._early_stopping_callbacks() if holdout else [],
-            iterator_train__shuffle=True,
-            device=self.device_,
-            verbose=self._verbose_level,
-        )
-        self.net_.fit(self._net_inputs(X[labelled], specs), codes[labelled])
+        self.net_ = self._fine_tune(module, self._net_inputs(X[labelled], specs),
+                                    codes[labelled], seed)
         self.net_.module_.eval()
         self.history_ = skorch_epochs(self.net_.history)
         self.classes_ = classes
@@ -195,6 +182,24 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(1)]
+
+    def _fine_tune(self, module, inputs, codes, seed) -> NeuralNet:
+        """Cross-entropy on the labelled rows, early stopping on a hold-out of them."""
+        holdout = holdout_fits(self.validation_fraction, len(codes))
+        net = NeuralNet(
+            module=module,
+            criterion=torch.nn.CrossEntropyLoss,
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            train_split=self._train_split(seed) if holdout else None,
+            callbacks=self._early_stopping_callbacks() if holdout else [],
+            iterator_train__shuffle=True,
+            device=self.device_,
+            verbose=self._verbose_level,
+        )
+        return net.fit(inputs, codes)
 
     def _pretrainer(self) -> DECPretrainer:
         if self.pretrainer is None:
