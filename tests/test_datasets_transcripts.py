@@ -171,6 +171,9 @@ def test_csd_labels_ids_split_and_unassigned_videos(tmp_path):
     np.testing.assert_array_equal(bunch.intervals[1], [1, 2])
     assert bunch.metadata == {"dataset name": "TINY"}
     assert load_csd_labels(path).split is None
+    frame = load_csd_labels(path, folds={"train": ["a"]}, as_frame=True).frame
+    assert list(frame.columns) == ["id", "video", "label", "split", "start", "end"]
+    assert list(frame["split"]) == ["train", "train", "unassigned", "unassigned"]
 
 
 def test_csd_bad_label_names_file_and_id(tmp_path):

