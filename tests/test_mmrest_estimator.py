@@ -192,7 +192,7 @@ def test_float32_input_is_not_copied_to_float64(fitted, data):
 
 @pytest.mark.parametrize("params, match", [
     ({"receptive_field": 1}, "receptive_field must be an int >= 2"),
-    ({"n_clusters": 1}, "n_clusters must be an int >= 2"),
+    ({"n_clusters": 0}, "n_clusters must be an int >= 1"),
     ({"margin": -1.0}, "margin must be a finite number >= 0"),
     ({"alpha": -0.1}, "alpha must be"),
     ({"inter_weight": -1}, "inter_weight must be"),

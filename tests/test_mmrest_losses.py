@@ -219,3 +219,13 @@ def test_projection_bias_hand_example():
     same_bin, _, _ = projection_bias(shared, centers, metrics, metric0,
                                      bins=torch.tensor([3, 3, 6]))
     assert float(same_bin[0]) == 0.0
+
+
+def test_single_cluster_has_no_bias_and_no_inter_loss():
+    rng = np.random.RandomState(7)
+    shared, centers, metrics = rng.randn(3, 2, 4), rng.randn(1, 4), _random_psd(rng, 1, 4)
+    bias, nearest, second = projection_bias(_t(shared), _t(centers), _t(metrics), _t(np.eye(4)))
+    np.testing.assert_array_equal(bias.numpy(), 0)
+    np.testing.assert_array_equal(nearest.numpy(), 0)
+    np.testing.assert_array_equal(second.numpy(), -1)
+    assert float(inter_cluster_loss(_t(shared[:, 0]), _t(centers), _t(metrics), 1.0)) == 0.0

@@ -48,6 +48,8 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         static modality spanning all columns.
     n_clusters : int, default=7
         Number of sentiment clusters k (the paper uses 7 on MOSI, 10 on MOSEI).
+        With a single cluster there is no second-nearest centre and no other
+        cluster, so the projection bias and the inter-cluster loss are 0.
     receptive_field : int, default=32
         M, the number of nearest representations forming a centre's receptive
         field: in each batch for the intra-cluster loss (capped by the batch's
@@ -248,7 +250,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
             embedding : ndarray (n_samples, n_modalities, hidden_dim), the shared-space points;
             modalities : list of str, the modality order of the second axis;
             cluster : ndarray of int (n_samples, n_modalities), nearest cluster under the
-            learned metrics; second_cluster : the second-nearest;
+            learned metrics; second_cluster : the second-nearest (-1 with one cluster);
             bias : ndarray (n_samples,), the projection bias (computed even with
             ``projection_bias=False``); decision : ndarray (n_samples,), the decision score y'.
         """
@@ -371,7 +373,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
             )
 
     def _check_params(self, n_samples):
-        _check_int("n_clusters", self.n_clusters, 2)
+        _check_int("n_clusters", self.n_clusters, 1)
         _check_int("receptive_field", self.receptive_field, 2)
         for name in ("hidden_dim", "decision_dim", "batch_size", "max_epochs"):
             _check_int(name, getattr(self, name), 1)

@@ -185,8 +185,12 @@ def projection_bias(shared, centers, metrics, metric0, bins=None, eps=1e-12):
     -------
     bias : tensor of shape (n,)
     nearest, second : int tensors of shape (n, n_modalities)
+        ``second`` is -1 with a single cluster, whose bias is then 0 (no neighbour).
     """
     n, n_modalities, d = shared.shape
+    if centers.shape[0] == 1:
+        nearest = torch.zeros(n, n_modalities, dtype=torch.long, device=shared.device)
+        return shared.new_zeros(n), nearest, nearest - 1
     dist = metric_distances(shared.reshape(-1, d), centers, metrics)
     order = dist.topk(2, dim=1, largest=False).indices.view(n, n_modalities, 2)
     nearest, second = order[..., 0], order[..., 1]
