@@ -1,0 +1,170 @@
+"""The multimodal input contract: spec parsing, validation errors, splitting, stacking."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator
+
+from mmsense import stack_modalities
+from mmsense._contract import (
+    check_modality_values,
+    parse_modalities,
+    split_modalities,
+    validate_multimodal,
+)
+
+SPEC = {"text": 3, "audio": (4, 2)}
+
+
+class _Holder(BaseEstimator):
+    """Minimal estimator to run validate_multimodal against."""
+
+    def __init__(self, modalities=None):
+        self.modalities = modalities
+
+
+def _valid_X(n=5, rng=0):
+    X = np.random.default_rng(rng).normal(size=(n, 3 + 8)).astype(np.float32)
+    X[0, 3 + 2 * 2 :] = np.nan  # row 0: two real audio steps, two padding steps
+    return X
+
+
+def test_parse_spec_columns_and_order():
+    specs = parse_modalities(SPEC, 11)
+    assert [s.name for s in specs] == ["text", "audio"]
+    assert (specs[0].start, specs[0].stop) == (0, 3)
+    assert (specs[1].start, specs[1].stop, specs[1].n_steps, specs[1].n_features) == (3, 11, 4, 2)
+
+
+def test_none_spec_is_one_static_block():
+    (spec,) = parse_modalities(None, 7)
+    assert not spec.is_sequence and spec.width == 7
+
+
+def test_wrong_total_width_lists_every_modality():
+    with pytest.raises(ValueError) as err:
+        parse_modalities(SPEC, 12)
+    msg = str(err.value)
+    assert "'text': static 3" in msg and "'audio': sequence (4, 2) = 8" in msg
+    assert "11 columns in total" in msg and "X has 12" in msg
+
+
+@pytest.mark.parametrize(
+    "spec, fragment",
+    [
+        ({"text": 0}, "modality 'text'"),
+        ({"text": -3}, "modality 'text'"),
+        ({"audio": (4,)}, "modality 'audio'"),
+        ({"audio": (4, 2, 1)}, "modality 'audio'"),
+        ({"audio": (0, 2)}, "modality 'audio'"),
+        ({"audio": "4x2"}, "modality 'audio'"),
+        ({"text": True}, "modality 'text'"),
+        ({}, "at least one"),
+        ([3, 4], "mapping"),
+    ],
+)
+def test_bad_specs_name_the_modality(spec, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        parse_modalities(spec, None)
+
+
+def test_nan_in_static_block_names_modality_and_row():
+    X = _valid_X()
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"'text' is static and contains NaN \(first at row 3\)"):
+        check_modality_values(X, parse_modalities(SPEC, 11))
+
+
+def test_partly_nan_step_names_modality_row_and_step():
+    X = _valid_X()
+    X[2, 3 + 2 * 1] = np.nan  # one of step 1's two features
+    with pytest.raises(ValueError, match=r"'audio' has a partly-NaN step \(first at row 2, step 1\)"):
+        check_modality_values(X, parse_modalities(SPEC, 11))
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf])
+@pytest.mark.parametrize("col, name", [(0, "text"), (5, "audio")])
+def test_inf_anywhere_is_rejected(value, col, name):
+    X = _valid_X()
+    X[4, col] = value
+    with pytest.raises(ValueError, match=rf"'{name}' contains inf \(first at row 4\)"):
+        check_modality_values(X, parse_modalities(SPEC, 11))
+
+
+def test_validate_multimodal_rejects_empty_1d_and_strings():
+    est = _Holder(SPEC)
+    with pytest.raises(ValueError, match="0 sample"):
+        validate_multimodal(est, np.zeros((0, 11)))
+    with pytest.raises(ValueError, match="2D array"):
+        validate_multimodal(est, np.zeros(11))
+    frame = pd.DataFrame(_valid_X())
+    frame[0] = frame[0].astype(str).str.cat(["x"] * len(frame))
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        validate_multimodal(est, frame)
+
+
+def test_validate_multimodal_keeps_float32_without_copy():
+    X = _valid_X()
+    Xv, _, specs = validate_multimodal(_Holder(SPEC), X)
+    assert Xv.dtype == np.float32 and np.shares_memory(Xv, X)
+    assert len(specs) == 2
+
+
+def test_validate_accepts_dataframe_and_padding():
+    X, _, _ = validate_multimodal(_Holder(SPEC), pd.DataFrame(_valid_X()))
+    assert np.isnan(X[0, 7:]).all()
+
+
+def test_split_front_packs_real_steps_and_zero_fills_padding():
+    X = np.zeros((2, 3 + 8), dtype=np.float32)
+    X[:, :3] = [[1, 2, 3], [4, 5, 6]]
+    steps = np.array([[10, 11], [np.nan, np.nan], [20, 21], [np.nan, np.nan]])  # gap inside
+    X[0, 3:] = steps.ravel()
+    X[1, 3:] = np.nan  # a sequence with zero real steps
+    blocks = split_modalities(X, parse_modalities(SPEC, 11))
+    np.testing.assert_array_equal(blocks["text"].values, X[:, :3])
+    audio = blocks["audio"]
+    np.testing.assert_array_equal(audio.lengths, [2, 0])
+    np.testing.assert_array_equal(audio.values[0], [[10, 11], [20, 21], [0, 0], [0, 0]])
+    np.testing.assert_array_equal(audio.values[1], np.zeros((4, 2)))
+    np.testing.assert_array_equal(audio.mask, [[1, 1, 0, 0], [0, 0, 0, 0]])
+    assert audio.values.dtype == np.float32
+
+
+def test_stack_modalities_all_input_forms_round_trip():
+    rng = np.random.default_rng(0)
+    text = rng.normal(size=(3, 4))
+    padded = rng.normal(size=(3, 5, 2))
+    ragged = [rng.normal(size=(t, 3)) for t in (2, 0, 4)]
+    X, spec = stack_modalities(
+        text=text, audio=padded, vision=ragged, lengths={"audio": [5, 1, 3]}
+    )
+    assert spec == {"text": 4, "audio": (5, 2), "vision": (4, 3)}
+    assert X.shape == (3, 4 + 10 + 12) and X.dtype == np.float64
+    blocks = split_modalities(X, parse_modalities(spec, X.shape[1]))
+    np.testing.assert_allclose(blocks["text"].values, text)
+    np.testing.assert_array_equal(blocks["audio"].lengths, [5, 1, 3])
+    np.testing.assert_allclose(blocks["audio"].values[1, :1], padded[1, :1])
+    np.testing.assert_array_equal(blocks["vision"].lengths, [2, 0, 4])
+    np.testing.assert_allclose(blocks["vision"].values[2], ragged[2])
+
+
+def test_stack_modalities_keeps_float32():
+    X, _ = stack_modalities(text=np.ones((2, 3), np.float32), audio=np.ones((2, 2, 2), np.float32))
+    assert X.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        (dict(text=np.ones((2, 3)), audio=np.ones((3, 2, 2))), "'audio' has 3 rows but 'text' has 2"),
+        (dict(text=np.ones(3)), "'text'.*1 dimension"),
+        (dict(audio=np.ones((2, 3, 1)), lengths={"audio": [1, 4]}), r"lengths\['audio'\] must lie in \[0, 3\]"),
+        (dict(audio=np.ones((2, 3, 1)), lengths={"vision": [1, 1]}), "not given"),
+        (dict(audio=[np.ones((2, 2)), np.ones((1, 3))]), "different widths"),
+        ({}, "at least one modality"),
+    ],
+)
+def test_stack_modalities_errors(kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        stack_modalities(**kwargs)

@@ -1,0 +1,106 @@
+"""Shared torch plumbing: device choice, seeding and the modality encoders."""
+
+import numpy as np
+import pytest
+import torch
+
+from mmsense import stack_modalities
+from mmsense._contract import parse_modalities, split_modalities
+from mmsense.nn import (
+    LSTMEncoder,
+    ModalityEncoders,
+    TransformerEncoder,
+    net_inputs,
+    resolve_device,
+    seed_torch,
+    sinusoidal_positions,
+    torch_seed_from,
+)
+
+
+def _inputs(lengths=(0, 1, 4, 2), d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X, spec = stack_modalities(
+        text=rng.normal(size=(len(lengths), 5)),
+        audio=[rng.normal(size=(t, d)) for t in lengths],
+    )
+    specs = parse_modalities(spec, X.shape[1])
+    inputs = {k: torch.as_tensor(v) for k, v in net_inputs(split_modalities(X, specs)).items()}
+    return specs, inputs
+
+
+def test_resolve_device():
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="device must be"):
+        resolve_device("tpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on CPU-only machines")
+def test_cuda_requested_without_gpu_is_a_clear_error():
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        resolve_device("cuda:0")
+
+
+def test_seeding_is_reproducible():
+    assert torch_seed_from(3) == torch_seed_from(3)
+    seed_torch(7)
+    a = torch.nn.Linear(4, 4).weight.detach().clone()
+    seed_torch(7)
+    b = torch.nn.Linear(4, 4).weight.detach()
+    assert torch.equal(a, b)
+
+
+def test_net_inputs_are_float32_with_lengths():
+    _, inputs = _inputs()
+    assert inputs["text"].dtype == torch.float32 and inputs["audio"].dtype == torch.float32
+    assert inputs["audio__lengths"].tolist() == [0, 1, 4, 2]
+
+
+def test_lstm_matches_running_on_real_steps_only():
+    torch.manual_seed(0)
+    _, inputs = _inputs()
+    enc = LSTMEncoder(3, 6)
+    out = enc(inputs["audio"], inputs["audio__lengths"])
+    for i, length in enumerate(inputs["audio__lengths"].tolist()):
+        if length == 0:
+            expected = enc.linear(torch.zeros(1, 6))
+        else:
+            _, (h, _) = enc.lstm(inputs["audio"][i : i + 1, :length])
+            expected = enc.linear(h[-1])
+        torch.testing.assert_close(out[i : i + 1], expected, atol=1e-6, rtol=1e-5)
+
+
+def test_transformer_ignores_padding_and_handles_empty_rows():
+    torch.manual_seed(0)
+    _, inputs = _inputs()
+    enc = TransformerEncoder(3, 8, n_steps=4).eval()
+    out = enc(inputs["audio"], inputs["audio__lengths"])
+    assert torch.isfinite(out).all()
+    assert torch.equal(out[0], torch.zeros(8))  # zero real steps pool to zeros
+    # garbage in padded steps must not change the encoding
+    noisy = inputs["audio"].clone()
+    noisy[1, 1:] = 100.0
+    torch.testing.assert_close(enc(noisy, inputs["audio__lengths"]), out)
+    # a row alone gives the same encoding as inside the batch (no leakage across rows)
+    torch.testing.assert_close(enc(inputs["audio"][2:3], inputs["audio__lengths"][2:3]), out[2:3])
+
+
+def test_sinusoidal_positions_formula():
+    table = sinusoidal_positions(5, 4)
+    pos, i = 3, 1
+    assert table[pos, 2 * i].item() == pytest.approx(np.sin(pos / 10000 ** (2 * i / 4)), abs=1e-6)
+    assert table[pos, 2 * i + 1].item() == pytest.approx(np.cos(pos / 10000 ** (2 * i / 4)), abs=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "transformer"])
+def test_modality_encoders_shapes(kind):
+    specs, inputs = _inputs()
+    out = ModalityEncoders(specs, 8, kind)(inputs)
+    assert list(out) == ["text", "audio"] and all(v.shape == (4, 8) for v in out.values())
+
+
+def test_modality_encoders_reject_unknown_kind():
+    specs, _ = _inputs()
+    with pytest.raises(ValueError, match="sequence_encoder"):
+        ModalityEncoders(specs, 8, "gru")

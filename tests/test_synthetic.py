@@ -1,0 +1,77 @@
+"""make_multimodal_sentiment: shapes, ground truth and the knobs that tests rely on."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import cross_val_score
+
+from mmsense._contract import check_modality_values, parse_modalities, split_modalities
+from mmsense.datasets import make_multimodal_sentiment
+
+
+def test_contract_shapes_and_padding():
+    X, y, spec, latent = make_multimodal_sentiment(60, random_state=0, return_latent=True)
+    specs = parse_modalities(spec, X.shape[1])
+    check_modality_values(X, specs)
+    assert X.dtype == np.float32 and y.shape == (60,)
+    blocks = split_modalities(X, specs)
+    np.testing.assert_array_equal(blocks["audio"].lengths, latent.lengths["audio"])
+    assert latent.lengths["audio"].min() >= 5 and latent.lengths["audio"].max() <= 20
+    assert len(np.unique(latent.lengths["audio"])) > 1
+
+
+def test_aligned_sequences_are_full_length():
+    X, _, _ = make_multimodal_sentiment(20, unaligned=False, random_state=0)
+    assert not np.isnan(X).any()
+
+
+def test_scores_follow_clusters():
+    _, y, _, latent = make_multimodal_sentiment(500, n_clusters=5, random_state=1, return_latent=True)
+    assert y.min() >= -3 and y.max() <= 3
+    np.testing.assert_array_equal(y, latent.score)
+    for k, centre in enumerate(latent.cluster_scores):
+        assert abs(y[latent.cluster == k].mean() - centre) < 0.1
+
+
+def test_informativeness_controls_signal():
+    spec = {"strong": 10, "weak": 10}
+    X, y, _ = make_multimodal_sentiment(
+        400, spec, modality_informativeness={"strong": 2.0, "weak": 0.0}, random_state=0
+    )
+    strong = cross_val_score(Ridge(), X[:, :10], y, cv=3).mean()
+    weak = cross_val_score(Ridge(), X[:, 10:], y, cv=3).mean()
+    assert strong > 0.8 and weak < 0.05
+
+
+def test_classification_tasks_and_unlabelled_rows():
+    _, y, _, latent = make_multimodal_sentiment(
+        300, task="multiclass", n_clusters=4, labelled_fraction=0.1, random_state=0, return_latent=True
+    )
+    labelled = y != -1
+    np.testing.assert_array_equal(labelled, latent.labelled)
+    np.testing.assert_array_equal(y[labelled], latent.cluster[labelled])
+    assert set(np.unique(y[labelled])) == {0, 1, 2, 3}
+    assert 0.08 < labelled.mean() < 0.12
+    _, yb, _, lat = make_multimodal_sentiment(100, task="binary", random_state=0, return_latent=True)
+    np.testing.assert_array_equal(yb, (lat.score >= 0).astype(int))
+
+
+def test_same_seed_same_data():
+    a = make_multimodal_sentiment(30, random_state=5)
+    b = make_multimodal_sentiment(30, random_state=5)
+    np.testing.assert_array_equal(a[0], b[0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        (dict(task="ranking"), "task"),
+        (dict(labelled_fraction=0.5), "labelled_fraction < 1 needs"),
+        (dict(labelled_fraction=0.0, task="binary"), "labelled_fraction"),
+        (dict(modality_informativeness={"smell": 1.0}), "smell"),
+        (dict(noise=-1.0), "noise"),
+    ],
+)
+def test_bad_parameters(kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        make_multimodal_sentiment(20, **kwargs)
