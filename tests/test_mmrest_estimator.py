@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mmsense.datasets import make_multimodal_sentiment
+from mmsense.metrics import get_msa_scorer
 from mmsense.mmrest import MMRestRegressor
 
 TINY = dict(hidden_dim=8, decision_dim=8, receptive_field=8, max_epochs=2, batch_size=32)
@@ -140,12 +141,12 @@ def test_pipeline_grid_search_and_cross_val(data):
         pipe,
         {"mmrest__n_clusters": [5, 7, 10], "mmrest__margin": [1.0, 3.0],
          "mmrest__alpha": [0.7, 1.0]},
-        scoring="neg_mean_absolute_error", cv=KFold(2),
+        scoring=get_msa_scorer("neg_mae"), cv=KFold(2),
     ).fit(X, y)
     assert len(grid.cv_results_["params"]) == 12
     assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
     assert grid.predict(X).shape == (80,)
-    scores = cross_val_score(pipe, X, y, cv=3, scoring="neg_mean_absolute_error")
+    scores = cross_val_score(pipe, X, y, cv=3, scoring=get_msa_scorer("acc7"))
     assert scores.shape == (3,) and np.isfinite(scores).all()
 
 
