@@ -75,8 +75,16 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         d1, width of the shared clustering space.
     decision_dim : int, default=50
         d2, width of PDLF's Conv1D blocks.
+    lstm_hidden_dim : int or None, default=32
+        Hidden width of the sequence modalities' LSTMs (their last hidden state
+        is then projected to ``hidden_dim``); None uses ``hidden_dim``. The
+        LSTMs dominate the CPU time, which grows with this width.
     dropout : float, default=0.0
         Dropout in PDLF's MLP.
+    bucket_by_length : bool, default=True
+        Group training rows of similar sequence lengths into the same batch
+        (batches still come in random order, with jittered composition), so
+        the LSTMs run over fewer padded steps. No effect without sequences.
     metric_loss : bool, default=True
         Ablation switch: False trains on the L1 loss alone (no L_MMC).
     projection_bias : bool, default=True
@@ -156,8 +164,8 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
 
     def __init__(self, modalities=None, *, n_clusters=7, receptive_field=32, margin=3.0,
                  alpha=1.0, inter_weight=0.8, metric_reg=1.0, gamma=0.05, eta=0.01,
-                 beta=0.01, max_pairs=1024, hidden_dim=64, decision_dim=50, dropout=0.0,
-                 metric_loss=True, projection_bias=True, single_metric=False,
+                 beta=0.01, max_pairs=1024, hidden_dim=64, decision_dim=50,
+                 lstm_hidden_dim=32, dropout=0.0, bucket_by_length=True, metric_loss=True, projection_bias=True, single_metric=False,
                  bias_mode="projection", label_range=(-3, 3), lr=1e-3, metric_lr=1e-4,
                  batch_size=64, max_epochs=100, patience=10, validation_fraction=0.1,
                  device="auto", random_state=None, verbose=0):
@@ -174,7 +182,9 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         self.max_pairs = max_pairs
         self.hidden_dim = hidden_dim
         self.decision_dim = decision_dim
+        self.lstm_hidden_dim = lstm_hidden_dim
         self.dropout = dropout
+        self.bucket_by_length = bucket_by_length
         self.metric_loss = metric_loss
         self.projection_bias = projection_bias
         self.single_metric = single_metric
@@ -335,6 +345,8 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
             module__signed_bias=self.bias_mode == "signed",
             module__single_metric=bool(self.single_metric),
             module__dropout=float(self.dropout),
+            module__lstm_hidden_dim=self.lstm_hidden_dim,
+            bucket_by_length=bool(self.bucket_by_length),
             criterion=torch.nn.L1Loss,
             optimizer=torch.optim.Adam,
             lr=self.lr,
@@ -386,7 +398,9 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         _check_real("dropout", self.dropout, 0.0, strict=False)
         if self.dropout >= 1:
             raise ValueError(f"dropout must be in [0, 1); got {self.dropout!r}.")
-        for name in ("metric_loss", "projection_bias", "single_metric"):
+        if self.lstm_hidden_dim is not None:
+            _check_int("lstm_hidden_dim", self.lstm_hidden_dim, 1)
+        for name in ("metric_loss", "projection_bias", "single_metric", "bucket_by_length"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name} must be a bool; got {getattr(self, name)!r}.")
         if self.bias_mode not in _BIAS_MODES:

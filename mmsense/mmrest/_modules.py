@@ -56,10 +56,11 @@ class MMRestModule(nn.Module):
 
     def __init__(self, specs, hidden_dim=64, decision_dim=50, n_clusters=7, beta=0.01,
                  gamma=0.05, projection_bias=True, signed_bias=False, single_metric=False,
-                 dropout=0.0):
+                 dropout=0.0, lstm_hidden_dim=None):
         super().__init__()
         self.names = [spec.name for spec in specs]
-        self.encoders = ModalityEncoders(specs, out_dim=hidden_dim)
+        self.encoders = ModalityEncoders(specs, out_dim=hidden_dim,
+                                         hidden_size=lstm_hidden_dim or hidden_dim)
         self.decision = DecisionFusion(len(self.names), hidden_dim, decision_dim, dropout)
         self.beta = beta
         self.gamma = gamma

@@ -10,6 +10,9 @@ import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.utils import to_device, to_tensor
 
+from torch.utils.data import DataLoader, Subset
+
+from ..nn import lengths_key
 from ._clusters import fit_centers
 from ._losses import inter_cluster_loss, intra_cluster_loss, sentiment_bins, vote_bins
 
@@ -39,21 +42,27 @@ class MMRestNet(NeuralNet):
       stopping selects on validation MAE. Both parts are recorded per batch as
       ``{train,valid}_mmc`` and ``{train,valid}_l1``.
     * after every optimiser step, M0 and the dM_i are projected back to PSD;
-    * before the first epoch and after every epoch's training pass, the whole
-      training split is re-clustered (``_clusters.py``) and the bins re-voted,
-      so validation and the next epoch use centres that match the weights.
+    * before the first epoch (one forward pass over the training split) and
+      after every epoch's training pass (on the shared-space points that pass
+      computed, so no second forward pass) the whole training split is
+      re-clustered (``_clusters.py``) and the bins re-voted; validation and the
+      next epoch use these centres;
+    * with ``bucket_by_length``, training batches group rows of similar
+      sequence lengths (see :class:`LengthBuckets`).
     """
 
-    def __init__(self, module, *, mmc, seed, **kwargs):
+    def __init__(self, module, *, mmc, seed, bucket_by_length=True, **kwargs):
         super().__init__(module, **kwargs)
         self.mmc = mmc
         self.seed = seed
+        self.bucket_by_length = bucket_by_length
 
     def initialize(self):
         super().initialize()
         # seeded subsampling of pairs in the intra-cluster loss
         self.pair_rng_ = np.random.RandomState(self.seed)
         self.n_reclusters_ = 0
+        self.epoch_points_ = []
         return self
 
     def mmc_loss(self, shared, y_true):
@@ -75,6 +84,8 @@ class MMRestNet(NeuralNet):
         with torch.set_grad_enabled(use_mmc and torch.is_grad_enabled()):
             mmc = self.mmc_loss(shared, y_true)
         prefix = "train" if training else "valid"
+        if training:
+            self.epoch_points_.append((shared.detach(), y_true.detach()))
         self.history.record_batch(f"{prefix}_l1", l1.item())
         self.history.record_batch(f"{prefix}_mmc", mmc.item())
         return l1 + self.mmc.eta * mmc if use_mmc else l1
@@ -86,11 +97,34 @@ class MMRestNet(NeuralNet):
         return step
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        if training and iterator is not None and self.n_reclusters_ == 0:
-            self.recluster_(iterator.dataset)
+        if not training or iterator is None:
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        if self.n_reclusters_ == 0:
+            self.recluster_(*self.embed_dataset(iterator.dataset))
+        self.epoch_points_ = []
         super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
-        if training and iterator is not None:
-            self.recluster_(iterator.dataset)
+        shared, y = zip(*self.epoch_points_)
+        self.epoch_points_ = []
+        self.recluster_(torch.cat(shared).double().cpu().numpy(),
+                        torch.cat(y).double().cpu().numpy())
+
+    def get_iterator(self, dataset, training=False):
+        if training and self.bucket_by_length:
+            costs = self._sequence_costs(dataset)
+            if costs is not None:
+                return DataLoader(dataset, batch_sampler=LengthBuckets(costs, self.batch_size))
+        return super().get_iterator(dataset, training)
+
+    def _sequence_costs(self, dataset):
+        """Per row, the sum over sequence modalities of (real steps / max steps); None if none."""
+        rows = slice(None)
+        if isinstance(dataset, Subset):
+            dataset, rows = dataset.dataset, np.asarray(dataset.indices)
+        inputs = getattr(dataset, "X", None)
+        specs = [s for s in self.module_.encoders.specs if s.is_sequence]
+        if not isinstance(inputs, dict) or not specs:
+            return None
+        return sum(np.asarray(inputs[lengths_key(s.name)])[rows] / s.n_steps for s in specs)
 
     @torch.no_grad()
     def embed_dataset(self, dataset):
@@ -102,10 +136,9 @@ class MMRestNet(NeuralNet):
             targets.append(torch.as_tensor(yi))
         return torch.cat(shared).double().numpy(), torch.cat(targets).double().numpy()
 
-    def recluster_(self, dataset):
+    def recluster_(self, shared, y):
         """k-means on the training split's shared-space points, identities kept; bin vote."""
         cfg, module = self.mmc, self.module_
-        shared, y = self.embed_dataset(dataset)
         points = shared.reshape(-1, shared.shape[-1])
         point_bins = np.repeat(sentiment_bins(y, cfg.label_range), shared.shape[1])
         previous = None if self.n_reclusters_ == 0 else module.centers.double().cpu().numpy()
@@ -114,3 +147,30 @@ class MMRestNet(NeuralNet):
         module.centers.copy_(torch.as_tensor(centers, dtype=module.centers.dtype))
         module.bins.copy_(torch.as_tensor(bins))
         self.n_reclusters_ += 1
+
+
+class LengthBuckets:
+    """Batch sampler: rows of similar sequence length share a batch, batches in random order.
+
+    The LSTM runs over each batch's longest sequence (``trim_to_longest``), so
+    grouping similar lengths removes most padded steps. Rows are ordered by
+    ``cost`` plus a uniform jitter of ``jitter`` (so batch composition changes
+    between epochs), cut into batches, and the batches shuffled. Uses torch's
+    global generator, seeded by the estimator.
+    """
+
+    def __init__(self, cost, batch_size, jitter=0.1):
+        cost = np.asarray(cost, dtype=np.float64)
+        span = cost.max() - cost.min()
+        self.cost = torch.as_tensor((cost - cost.min()) / span if span > 0 else cost * 0)
+        self.batch_size = batch_size
+        self.jitter = jitter
+
+    def __len__(self):
+        return -(-len(self.cost) // self.batch_size)
+
+    def __iter__(self):
+        key = self.cost + self.jitter * torch.rand(len(self.cost), dtype=self.cost.dtype)
+        batches = torch.argsort(key).split(self.batch_size)
+        for b in torch.randperm(len(batches)).tolist():
+            yield batches[b].tolist()
