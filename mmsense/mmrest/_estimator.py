@@ -165,7 +165,8 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
     def __init__(self, modalities=None, *, n_clusters=7, receptive_field=32, margin=3.0,
                  alpha=1.0, inter_weight=0.8, metric_reg=1.0, gamma=0.05, eta=0.01,
                  beta=0.01, max_pairs=1024, hidden_dim=64, decision_dim=50,
-                 lstm_hidden_dim=32, dropout=0.0, bucket_by_length=True, metric_loss=True, projection_bias=True, single_metric=False,
+                 lstm_hidden_dim=32, dropout=0.0, bucket_by_length=True, metric_loss=True,
+                 projection_bias=True, single_metric=False,
                  bias_mode="projection", label_range=(-3, 3), lr=1e-3, metric_lr=1e-4,
                  batch_size=64, max_epochs=100, patience=10, validation_fraction=0.1,
                  device="auto", random_state=None, verbose=0):
