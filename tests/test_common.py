@@ -6,14 +6,25 @@ check expected to fail is listed with its reason.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from mmsense.mmrest import MMRestRegressor
 from mmsense.preprocessing import ModalityScaler
 
 ESTIMATORS = [
     ModalityScaler(),
+    # the checks' regression targets reach +-140, beyond MMRest's default label_range
+    MMRestRegressor(label_range=(-1e3, 1e3), n_clusters=2, receptive_field=4, hidden_dim=4,
+                    decision_dim=4, batch_size=32, max_epochs=2, random_state=0),
 ]
 
 # estimator class name -> {check name: reason}
-EXPECTED_FAILED_CHECKS = {}
+EXPECTED_FAILED_CHECKS = {
+    "MMRestRegressor": {
+        "check_regressors_train": (
+            "a neural network trained for 2 epochs (to keep the checks fast) does not "
+            "reach the check's R^2 > 0.5; tests/test_mmrest_estimator.py tests learning"
+        ),
+    },
+}
 
 
 def _expected_failed_checks(estimator):
