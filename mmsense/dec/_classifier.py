@@ -9,6 +9,9 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping, EpochScoring
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
 
 from .._contract import check_modality_values, parse_modalities
 from ..nn import NeuralEstimatorMixin, seed_torch
@@ -16,7 +19,7 @@ from ._labels import encode_partial_labels
 from ._modules import EncoderClassifier
 from ._params import check_int, check_real
 from ._pretrainer import DECPretrainer
-from ._training import encode, holdout_fits, skorch_epochs
+from ._training import encode, labelled_holdout, skorch_epochs
 
 
 class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -100,12 +103,13 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
     (array([0, 1]), (60, 2))
     """
 
-    def __init__(self, pretrainer=None, *, pretrain=True, lr=1e-3, batch_size=32,
-                 max_epochs=100, validation_fraction=0.1, patience=10, device="auto",
-                 random_state=None, verbose=0):
+    def __init__(self, pretrainer=None, *, pretrain=True, lr=1e-3, encoder_lr_ratio=1.0,
+                 batch_size=32, max_epochs=100, validation_fraction=0.2, patience=10,
+                 device="auto", random_state=None, verbose=0):
         self.pretrainer = pretrainer
         self.pretrain = pretrain
         self.lr = lr
+        self.encoder_lr_ratio = encoder_lr_ratio
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.validation_fraction = validation_fraction
@@ -140,11 +144,10 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         seed = self._start_torch_fit()
         encoder = self._pretrained_encoder(pretrainer, X, codes, specs, classes, seed)
         seed_torch(seed)  # fine-tuning draws the same numbers whatever pretraining drew
-        labelled = codes >= 0
         centres = self.pretrainer_.cluster_centers_ if self.pretrain else None
         module = EncoderClassifier(encoder, pretrainer.latent_dim, len(classes), centres)
-        self.net_ = self._fine_tune(module, self._net_inputs(X[labelled], specs),
-                                    codes[labelled], seed)
+        self.validation_rows_ = self._validation_rows(codes, seed)
+        self.net_ = self._fine_tune(module, self._net_inputs(X, specs), codes, seed)
         self.net_.module_.eval()
         self.history_ = skorch_epochs(self.net_.history)
         self.classes_ = classes
@@ -183,23 +186,63 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(1)]
 
+    def _validation_rows(self, codes, seed) -> np.ndarray:
+        """Labelled rows held out of fine-tuning to pick its epoch.
+
+        After pretraining: the pretrainer's phase-2 hold-out, whose labels the
+        encoder has not been trained on; otherwise a stratified
+        ``validation_fraction`` of the labelled rows.
+        """
+        held = getattr(self.pretrainer_, "label_holdout_", None)
+        if held is not None and len(held):
+            return held
+        return labelled_holdout(codes, self.validation_fraction, seed)
+
     def _fine_tune(self, module, inputs, codes, seed) -> NeuralNet:
-        """Cross-entropy on the labelled rows, early stopping on a hold-out of them."""
-        holdout = holdout_fits(self.validation_fraction, len(codes))
+        """Cross-entropy on the labelled rows; keep the epoch best on the held-out rows.
+
+        The pretrained encoder learns at ``encoder_lr_ratio * lr``. The start
+        (the nearest-centre head on the pretrained encoder) counts as epoch 0:
+        when no fine-tuning epoch beats its held-out accuracy, it is kept.
+        """
+        valid = np.zeros(len(codes), dtype=bool)
+        valid[self.validation_rows_] = True
+        train = (codes >= 0) & ~valid
+        split = dict(train_split=None)
+        if valid.any():
+            split = dict(train_split=predefined_split(Dataset(_rows(inputs, valid), codes[valid])),
+                         callbacks=self._accuracy_stopping())
+        ratio = self.encoder_lr_ratio if self.pretrain else 1.0
         net = NeuralNet(
             module=module,
             criterion=torch.nn.CrossEntropyLoss,
             optimizer=torch.optim.Adam,
+            optimizer__param_groups=[("encoder.*", {"lr": self.lr * ratio})],
             lr=self.lr,
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
-            train_split=self._train_split(seed) if holdout else None,
-            callbacks=self._early_stopping_callbacks() if holdout else [],
             iterator_train__shuffle=True,
             device=self.device_,
             verbose=self._verbose_level,
+            **split,
         )
-        return net.fit(inputs, codes)
+        net.initialize()
+        start = _accuracy(net.module_, _rows(inputs, valid), codes[valid], self.batch_size)
+        initial = copy.deepcopy(net.module_.state_dict())
+        net.partial_fit(_rows(inputs, train), codes[train])
+        best = max((row.get("valid_acc", -1.0) for row in net.history), default=-1.0)
+        if valid.any() and start >= best:
+            net.module_.load_state_dict(initial)
+        self.start_accuracy_ = start if valid.any() else None
+        return net
+
+    def _accuracy_stopping(self) -> list:
+        scoring = EpochScoring(_valid_accuracy, lower_is_better=False, name="valid_acc")
+        if self.patience is None:
+            return [("valid_acc", scoring)]
+        stopping = EarlyStopping(monitor="valid_acc", lower_is_better=False,
+                                 patience=self.patience, load_best=True)
+        return [("valid_acc", scoring), ("early_stopping", stopping)]
 
     def _pretrainer(self) -> DECPretrainer:
         if self.pretrainer is None:
@@ -227,6 +270,24 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("max_epochs", self.max_epochs, minimum=1)
         check_real("lr", self.lr, 0.0, np.inf, lower_open=True)
+        check_real("encoder_lr_ratio", self.encoder_lr_ratio, 0.0, np.inf, lower_open=True)
+
+
+def _rows(inputs: dict, mask) -> dict:
+    return {key: values[mask] for key, values in inputs.items()}
+
+
+def _valid_accuracy(net, X, y) -> float:
+    """skorch scoring: accuracy of the logits' argmax (NeuralNet.predict gives logits)."""
+    return float((net.predict_proba(X).argmax(1) == np.asarray(y)).mean())
+
+
+@torch.no_grad()
+def _accuracy(module, inputs, codes, batch_size) -> float:
+    if len(codes) == 0:
+        return -1.0
+    logits = encode(module, inputs, batch_size)
+    return float((logits.argmax(1).numpy() == codes).mean())
 
 
 def _check_labelled_classes(classes, n_clusters):

@@ -21,7 +21,9 @@ from ._labels import encode_partial_labels
 from ._losses import AutoencoderLoss, log_soft_assignment
 from ._modules import DECAutoencoder
 from ._params import check_int, check_real, is_int
-from ._training import encode, holdout_fits, n_rows, run_clustering, skorch_epochs
+from ._training import (
+    encode, holdout_fits, labelled_holdout, n_rows, run_clustering, skorch_epochs,
+)
 
 # KMeans' default, used when there are neither labels nor n_clusters
 DEFAULT_N_CLUSTERS = 8
@@ -210,6 +212,7 @@ class DECPretrainer(
         validation_fraction=0.1,
         patience=10,
         max_epochs=100,
+        label_validation_fraction=0.2,
         update_interval=1,
         tol=1e-3,
         n_init=20,
@@ -236,6 +239,7 @@ class DECPretrainer(
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.max_epochs = max_epochs
+        self.label_validation_fraction = label_validation_fraction
         self.update_interval = update_interval
         self.tol = tol
         self.n_init = n_init
@@ -267,17 +271,23 @@ class DECPretrainer(
         inputs = self._net_inputs(X, specs)
         self.net_ = self._pretrain(inputs, specs, n_clusters, seed)
         module = self.net_.module_
-        self._init_centres(module, inputs, codes, n_clusters, seed)
+        held = self._label_holdout(codes, seed)
+        train_codes = codes.copy()
+        train_codes[held] = -1  # their labels only pick the phase-2 epoch
+        self._init_centres(module, inputs, train_codes, n_clusters, seed)
         weights = {"clustering": self.clustering_weight, "label": self.label_weight,
                    "reconstruction": self.reconstruction_weight,
                    "disentanglement": self.disentanglement_weight}
         generator = torch.Generator().manual_seed(seed)
-        clustering_history, self.n_iter_, self.termination_condition_ = run_clustering(
-            module, inputs, codes, weights=weights, dof=self.dof, lr=self.lr,
+        (clustering_history, self.n_iter_, self.termination_condition_,
+         self.best_epoch_) = run_clustering(
+            module, inputs, train_codes, weights=weights, dof=self.dof, lr=self.lr,
             batch_size=self.batch_size, max_epochs=self.max_epochs,
             update_interval=self.update_interval, tol=self.tol, generator=generator,
+            holdout=(held, codes[held]) if len(held) else None, patience=self.patience,
             verbose=self._verbose_level,
         )
+        self.label_holdout_ = held
         module.eval()
         self.history_ = {"autoencoder": skorch_epochs(self.net_.history),
                          "clustering": clustering_history}
@@ -362,6 +372,12 @@ class DECPretrainer(
             return net.fit(inputs, None)
         return net.initialize()
 
+    def _label_holdout(self, codes, seed) -> np.ndarray:
+        """Labelled rows held out from phase 2's cross-entropy to select its epoch."""
+        if self.max_epochs == 0:
+            return np.zeros(0, dtype=np.int64)
+        return labelled_holdout(codes, self.label_validation_fraction, seed)
+
     def _init_centres(self, module, inputs, codes, n_clusters, seed):
         """Labelled class means of ``z`` when there are labels, else k-means on ``z``."""
         z = encode(module.encoder, inputs, self.batch_size)
@@ -411,6 +427,9 @@ class DECPretrainer(
             )
         check_real("dropout", self.dropout, 0.0, 1.0, upper_open=True)
         check_real("tol", self.tol, 0.0, 1.0)
+        if self.label_validation_fraction is not None:
+            check_real("label_validation_fraction", self.label_validation_fraction, 0.0, 1.0,
+                       lower_open=True, upper_open=True)
         check_real("dof", self.dof, 0.0, np.inf, lower_open=True)
         check_real("lr", self.lr, 0.0, np.inf, lower_open=True)
         for name in ("reconstruction_weight", "disentanglement_weight", "clustering_weight",
