@@ -55,6 +55,14 @@ class DECPretrainer(
        + reconstruction_weight * reconstruction + disentanglement_weight *
        disentanglement``. Training stops when fewer than ``tol`` of the hard
        assignments change between two updates, or after ``max_epochs``.
+       With labels, a stratified ``label_validation_fraction`` of the labelled
+       rows is held out of the cross-entropy and of the centres (they stay in
+       the KL and reconstruction terms as unlabelled rows); their accuracy
+       (cluster = class) picks the phase-2 epoch whose weights are kept (the
+       phase-1 state counts as epoch 0), and ``patience`` epochs without a
+       better one stop training. Ours: without it phase 2 overfits the
+       labelled rows (on CMU-MOSI text its held-out accuracy peaks after a few
+       epochs and then falls below the phase-1 encoder's).
 
     The paper gives no sizes, loss weights or learning rates. The defaults
     below marked *ours* come from DEC/IDEC practice (IDEC: reconstruction 1,
@@ -106,10 +114,17 @@ class DECPretrainer(
         Phase-1 hold-out for early stopping; None trains on every row for
         ``pretrain_max_epochs``. Ours.
     patience : int or None, default=10
-        Phase-1 epochs without a better validation loss before stopping. Ours.
+        Epochs without a better validation loss (phase 1) or held-out labelled
+        accuracy (phase 2) before stopping; None: no early stopping (phase 2
+        still keeps its best epoch). Ours.
     max_epochs : int, default=100
         Phase-2 epoch cap (paper: 100); 0 gives autoencoder-only pretraining
         (the centres are still initialised, so ``predict`` works).
+    label_validation_fraction : float or None, default=0.2
+        Fraction of each labelled class held out to select the phase-2 epoch
+        (each class keeps at least one training row); None: no hold-out, the
+        last epoch is kept. Unused without labels or with ``max_epochs=0``.
+        Ours.
     update_interval : int, default=1
         Epochs between two recomputations of the target ``P``. Ours.
     tol : float, default=1e-3
@@ -138,13 +153,21 @@ class DECPretrainer(
         ``classes_[j]``. None when fitted without labels.
     n_iter_ : int
         Phase-2 epochs run.
-    termination_condition_ : {"tol", "max_epochs"}
+    best_epoch_ : int
+        The phase-2 epoch whose weights were kept (0: the phase-1 encoder and
+        initial centres; ``n_iter_`` without a hold-out).
+    termination_condition_ : {"tol", "max_epochs", "patience"}
         Why phase 2 stopped.
+    label_holdout_ : ndarray of int
+        Training rows whose labels were held out to select the phase-2 epoch
+        (empty without a hold-out). :class:`DECClassifier` validates its
+        fine-tuning on the same rows.
     history_ : dict
         ``"autoencoder"``: per-epoch phase-1 ``train_loss``, ``valid_loss``,
         ``dur``; ``"clustering"``: per-epoch phase-2 ``loss`` and its terms,
         ``changed`` (fraction of changed assignments at that epoch's update,
-        None when no comparison) and ``dur`` (seconds).
+        None when no comparison), ``holdout_accuracy`` and ``holdout_nll``
+        (with a hold-out) and ``dur`` (seconds).
     device_ : str
         The device used for fitting.
     n_features_in_ : int
