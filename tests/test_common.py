@@ -6,14 +6,28 @@ check expected to fail is listed with its reason.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from sklearn.linear_model import LogisticRegression
+
+from mmsense.cmcsl import CMCSLSelfLabeler, TorchMLPClassifier
 from mmsense.preprocessing import ModalityScaler
 
 ESTIMATORS = [
     ModalityScaler(),
+    CMCSLSelfLabeler(LogisticRegression(), device="cpu"),
+    CMCSLSelfLabeler(TorchMLPClassifier(max_epochs=20, lr=0.05, random_state=0), fusion="early",
+                     device="cpu"),
+    TorchMLPClassifier(max_epochs=20, lr=0.05, device="cpu", random_state=0),
 ]
 
 # estimator class name -> {check name: reason}
-EXPECTED_FAILED_CHECKS = {}
+_MINUS_ONE_IS_UNLABELLED = (
+    "y = -1 marks unlabelled rows (as in SelfTrainingClassifier), so the check's class "
+    "labels [-1, 1] leave only one labelled class; sklearn exempts its own semi-supervised "
+    "estimators from that part of the check by name."
+)
+EXPECTED_FAILED_CHECKS = {
+    "CMCSLSelfLabeler": {"check_classifiers_classes": _MINUS_ONE_IS_UNLABELLED},
+}
 
 
 def _expected_failed_checks(estimator):
