@@ -110,13 +110,13 @@ def test_three_modalities_majority_vote():
         best = np.flatnonzero(allowed)[np.argmin(scores[allowed, i])]
         expected.append(labels[best, i])
     clf = CMCSLSelfLabeler(GaussianNB(), modalities=spec, preprocessing="none",
-                           device="cpu").fit(X, y)
+                           resolution="ratio", device="cpu").fit(X, y)
     np.testing.assert_array_equal(clf.transduction_, expected)
     outvoted = (support.max(axis=0) == 2) & (labels[scores.argmin(axis=0), np.arange(len(y))]
                                              != np.array(expected))
     assert outvoted.any(), "some row must be decided by the vote against the best score"
     no_vote = CMCSLSelfLabeler(GaussianNB(), modalities=spec, preprocessing="none",
-                               majority_vote=False, device="cpu").fit(X, y)
+                               resolution="ratio", majority_vote=False, device="cpu").fit(X, y)
     np.testing.assert_array_equal(no_vote.transduction_,
                                   labels[scores.argmin(axis=0), np.arange(len(y))])
 
@@ -157,7 +157,8 @@ def test_uni_mode_trains_each_modality_on_its_own_labels():
         np.testing.assert_allclose(est.predict_proba(Z),
                                    GaussianNB().fit(Z, labels).predict_proba(Z))
     preds = clf.modality_predict(X)
-    np.testing.assert_array_equal(preds["m1"], GaussianNB().fit(blocks[1], own[1]).predict(blocks[1]))
+    expected = GaussianNB().fit(blocks[1], own[1]).predict(blocks[1])
+    np.testing.assert_array_equal(preds["m1"], expected)
 
 
 def test_uni_mode_needs_late_fusion():

@@ -60,10 +60,17 @@ def _chunks(n: int, chunk_size: int):
         yield lo, min(lo + chunk_size, n)
 
 
-def _squared_distances(x: torch.Tensor, c: torch.Tensor, c_sq: torch.Tensor) -> torch.Tensor:
-    """``(len(x), len(c))`` squared Euclidean distances via one matmul."""
-    d2 = (x * x).sum(dim=1, keepdim=True) - 2.0 * (x @ c.T) + c_sq[None, :]
-    return d2.clamp_min_(0.0)
+def _partial_sq_distances(x: torch.Tensor, c: torch.Tensor, c_sq: torch.Tensor) -> torch.Tensor:
+    """``|c|^2 - 2 x.c`` for every row/centroid pair: the squared distance less ``|x|^2``.
+
+    ``|x|^2`` is the same for every centroid of a row, so it is added only after
+    the minimum over centroids is taken, saving a pass over the big matrix.
+    """
+    return torch.addmm(c_sq[None, :], x, c.T, beta=1.0, alpha=-2.0)
+
+
+def _row_sq_norms(x: torch.Tensor) -> torch.Tensor:
+    return torch.linalg.vector_norm(x, dim=1).square_()
 
 
 def class_distances(X, centroids, centroid_labels, n_classes, *, chunk_size, device):
@@ -88,29 +95,30 @@ def class_distances(X, centroids, centroid_labels, n_classes, *, chunk_size, dev
     """
     X = np.ascontiguousarray(X)
     out = np.full((X.shape[0], n_classes), np.inf, dtype=X.dtype)
-    c = torch.as_tensor(np.asarray(centroids, dtype=X.dtype), device=device)
-    c_sq = (c * c).sum(dim=1)
-    members = [
-        torch.as_tensor(np.flatnonzero(centroid_labels == k), device=device)
-        for k in range(n_classes)
-    ]
+    # centroids sorted by class, so each class is a contiguous block of columns
+    order = np.argsort(centroid_labels, kind="stable")
+    counts = np.bincount(np.asarray(centroid_labels)[order], minlength=n_classes)
+    bounds = np.r_[0, np.cumsum(counts)]
+    present = np.flatnonzero(counts)
+    c = torch.as_tensor(np.asarray(centroids, dtype=X.dtype)[order], device=device)
+    c_sq = _row_sq_norms(c)
     for lo, hi in _chunks(X.shape[0], chunk_size):
-        d2 = _squared_distances(torch.as_tensor(X[lo:hi]).to(device), c, c_sq)
-        per_class = torch.full((hi - lo, n_classes), float("inf"), dtype=d2.dtype, device=device)
-        for k, idx in enumerate(members):
-            if len(idx):
-                per_class[:, k] = d2.index_select(1, idx).amin(dim=1)
-        out[lo:hi] = per_class.sqrt_().cpu().numpy()
+        x = torch.as_tensor(X[lo:hi]).to(device)
+        partial = _partial_sq_distances(x, c, c_sq)
+        mins = torch.stack([partial[:, bounds[k]:bounds[k + 1]].amin(dim=1) for k in present],
+                           dim=1)
+        d = (mins + _row_sq_norms(x)[:, None]).clamp_min_(0.0).sqrt_()
+        out[lo:hi, present] = d.cpu().numpy()
     return out
 
 
 def _assign(X, c, chunk_size, device) -> np.ndarray:
     """Index of the nearest centroid for every row."""
-    c_sq = (c * c).sum(dim=1)
+    c_sq = _row_sq_norms(c)
     out = np.empty(X.shape[0], dtype=np.int64)
     for lo, hi in _chunks(X.shape[0], chunk_size):
-        d2 = _squared_distances(torch.as_tensor(X[lo:hi]).to(device), c, c_sq)
-        out[lo:hi] = d2.argmin(dim=1).cpu().numpy()
+        x = torch.as_tensor(X[lo:hi]).to(device)
+        out[lo:hi] = _partial_sq_distances(x, c, c_sq).argmin(dim=1).cpu().numpy()
     return out
 
 
