@@ -32,14 +32,15 @@ __all__ = [
     "split_modalities",
     "stack_modalities",
     "validate_multimodal",
+    "row_chunks",
 ]
 
 # Name of the single static modality used when ``modalities=None``.
 DEFAULT_MODALITY = "x"
 
-# Rows checked at a time, so that validating a several-GB matrix never builds
-# a mask of the whole matrix.
-_CHECK_CHUNK_ROWS = 4096
+# Elements looked at a time, so that validating a several-GB matrix never builds
+# a mask (or a float64 copy) of the whole matrix.
+_CHUNK_ELEMENTS = 2**22
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ class Modality:
 
     def describe(self) -> str:
         if self.is_sequence:
-            return f"{self.name!r}: sequence ({self.n_steps}, {self.n_features}) = {self.width} columns"
+            shape = f"({self.n_steps}, {self.n_features})"
+            return f"{self.name!r}: sequence {shape} = {self.width} columns"
         return f"{self.name!r}: static {self.n_features} columns"
 
 
@@ -179,11 +181,16 @@ def check_modality_values(X: np.ndarray, specs: Sequence[Modality]) -> None:
 
     Works in row chunks so memory stays bounded for very large ``X``.
     """
-    n = X.shape[0]
     for spec in specs:
-        for lo in range(0, n, _CHECK_CHUNK_ROWS):
-            block = X[lo : lo + _CHECK_CHUNK_ROWS, spec.columns]
-            _check_block(block, spec, row_offset=lo)
+        for rows in row_chunks(X.shape[0], spec.width):
+            _check_block(X[rows, spec.columns], spec, row_offset=rows.start)
+
+
+def row_chunks(n_rows: int, width: int, elements: int = _CHUNK_ELEMENTS):
+    """Yield row slices holding about ``elements`` values of a ``width``-column block."""
+    step = max(1, elements // max(width, 1))
+    for lo in range(0, n_rows, step):
+        yield slice(lo, min(lo + step, n_rows))
 
 
 def _first_row(bad_rows: np.ndarray) -> int:
@@ -264,7 +271,9 @@ def validate_multimodal(estimator, X, y=None, *, reset: bool = True, **check_par
     """
     from sklearn.utils.validation import validate_data
 
-    params = dict(dtype=[np.float32, np.float64], ensure_all_finite="allow-nan")
+    # finiteness is checked per modality below, in chunks: sklearn's own check
+    # would build a boolean mask of the whole matrix
+    params = dict(dtype=[np.float32, np.float64], ensure_all_finite=False)
     params.update(check_params)
     if y is None:
         X = validate_data(estimator, X, reset=reset, **params)

@@ -58,7 +58,8 @@ def _check_scores(y_true, y_pred):
             arr = arr[:, 0]
         if arr.ndim != 1:
             raise ValueError(
-                f"{name} must be 1-D (n_samples,) or a column (n_samples, 1); got shape {arr.shape}."
+                f"{name} must be 1-D (n_samples,) or a column (n_samples, 1); "
+                f"got shape {arr.shape}."
             )
         if arr.shape[0] == 0:
             raise ValueError(f"{name} is empty; MSA metrics need at least one sample.")

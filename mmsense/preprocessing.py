@@ -6,12 +6,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._contract import parse_modalities, validate_multimodal
+from ._contract import parse_modalities, row_chunks, validate_multimodal
 
 __all__ = ["ModalityScaler"]
-
-# Rows accumulated at a time when computing statistics, to bound memory on large X.
-_CHUNK_ROWS = 4096
 
 
 class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -115,9 +112,9 @@ class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X, _, _ = validate_multimodal(self, X, reset=False)
-        return ((X - self.mean_.astype(X.dtype)) / self.scale_.astype(X.dtype)).astype(
-            X.dtype, copy=False
-        )
+        out = X - self.mean_.astype(X.dtype)  # the one copy; the division is in place
+        out /= self.scale_.astype(X.dtype)
+        return out
 
     def inverse_transform(self, X):
         """Undo :meth:`transform`.
@@ -132,9 +129,9 @@ class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X, _, _ = validate_multimodal(self, X, reset=False)
-        return (X * self.scale_.astype(X.dtype) + self.mean_.astype(X.dtype)).astype(
-            X.dtype, copy=False
-        )
+        out = X * self.scale_.astype(X.dtype)
+        out += self.mean_.astype(X.dtype)
+        return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -153,8 +150,8 @@ def _has_sequence(modalities) -> bool:
 def _real_steps(X, spec):
     """Yield chunks of ``(n_real_steps, d)`` real steps of one modality."""
     d = spec.n_features
-    for lo in range(0, X.shape[0], _CHUNK_ROWS):
-        steps = X[lo : lo + _CHUNK_ROWS, spec.columns].reshape(-1, d)
+    for rows in row_chunks(X.shape[0], spec.width):
+        steps = X[rows, spec.columns].reshape(-1, d)
         yield steps[~np.isnan(steps[:, 0])]  # a validated step is all-NaN or fully real
 
 

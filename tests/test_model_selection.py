@@ -165,7 +165,8 @@ def test_splitter_errors():
 
 def test_repr_shows_parameters():
     text = " ".join(repr(LabelledStratifiedKFold(3, shuffle=True, random_state=1)).split())
-    assert text == "LabelledStratifiedKFold(n_splits=3, random_state=1, shuffle=True, unlabelled=-1)"
+    expected = "LabelledStratifiedKFold(n_splits=3, random_state=1, shuffle=True, unlabelled=-1)"
+    assert text == expected
 
 
 # ---------------------------------------------------------------- RepeatedLabelledStratifiedKFold
