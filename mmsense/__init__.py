@@ -5,6 +5,7 @@ Public names are re-exported here; the implementation lives in private modules
 """
 
 from ._contract import stack_modalities
+from .cmcsl import CMCSLSelfLabeler, TorchMLPClassifier
 from .dec import DECClassifier, DECPretrainer
 from .metrics import get_msa_scorer, msa_report, msa_scorers
 from .model_selection import (
@@ -21,6 +22,8 @@ __all__ = [
     "MMRestRegressor",
     "DECPretrainer",
     "DECClassifier",
+    "CMCSLSelfLabeler",
+    "TorchMLPClassifier",
     "stack_modalities",
     "ModalityScaler",
     "msa_report",
