@@ -1,0 +1,183 @@
+"""MMRestRegressor benchmark: speed on MOSI-size synthetic data, accuracy on real MOSI text.
+
+1. Synthetic tri-modal data sized like CMU-MOSI unaligned (1284 train / 229 valid /
+   686 test; text a 768-d vector, audio (375, 5) and vision (500, 20) sequences):
+   seconds per epoch (median over the epochs; an epoch = training pass,
+   re-clustering, validation), peak resident memory during ``fit``, parameter
+   count and the MSA report on the test split, for varying sequence lengths
+   (with and without length bucketing) and for full-length sequences.
+2. Real CMU-MOSI transcripts (``load_msa_transcripts`` + ``TextEmbedder``,
+   all-MiniLM-L6-v2, standard split): MSA report of MMRestRegressor, its
+   ablations and both bias variants (mean over ``--seeds`` seeds, model
+   selection on the validation split), and of Ridge and SVR fitted on the same
+   features (their one hyperparameter chosen on the validation split).
+
+The CPU is shared, so timings are noisy: the load average is printed with them.
+
+Usage::
+
+    python -m benchmarks.bench_mmrest                  # both parts
+    python -m benchmarks.bench_mmrest --part synthetic --epochs 5
+    python -m benchmarks.bench_mmrest --part mosi --seeds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.linear_model import Ridge
+from sklearn.svm import SVR
+
+from mmsense.datasets import load_msa_transcripts, make_multimodal_sentiment
+from mmsense.feature_extraction import TextEmbedder
+from mmsense.metrics import msa_report
+from mmsense.mmrest import MMRestRegressor
+
+MOSI_SIZES = (1284, 229, 686)
+MOSI_SPEC = {"text": 768, "audio": (375, 5), "vision": (500, 20)}
+SHOWN = ("mae", "corr", "acc7", "acc5", "acc2_non0", "f1_non0")
+CACHE_DIR = Path(__file__).resolve().parent / "_cache" / "text"
+
+MMREST_VARIANTS = [
+    ("MMRest (projection bias)", {}),
+    ("MMRest (signed bias)", {"bias_mode": "signed"}),
+    ("ablation: no bias", {"projection_bias": False}),
+    ("ablation: no bias, no metric loss", {"projection_bias": False, "metric_loss": False}),
+    ("ablation: single metric", {"single_metric": True}),
+]
+
+
+def load_average():
+    return "load average %.1f %.1f %.1f" % os.getloadavg()
+
+
+def reset_peak_rss():
+    """Reset the kernel's peak-RSS counter (VmHWM) of this process (Linux)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def peak_rss_mib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def report_line(name, report, extra=""):
+    cells = "  ".join(f"{report[k]:6.3f}" for k in SHOWN)
+    print(f"{name:<38} {cells}  {extra}", flush=True)
+
+
+def header(first):
+    print(f"{first:<38} " + "  ".join(f"{k:>6}" for k in SHOWN), flush=True)
+
+
+def split_rows(X, y):
+    a, b, _ = MOSI_SIZES
+    return (X[:a], y[:a]), (X[a:a + b], y[a:a + b]), (X[a + b:], y[a + b:])
+
+
+def bench_synthetic(args):
+    print(f"\n== 1. synthetic, MOSI-size ({'/'.join(map(str, MOSI_SIZES))}), "
+          f"{args.epochs} epochs, torch threads {torch.get_num_threads()}, {load_average()}")
+    cases = [
+        ("varying lengths, bucketed batches", True, True),
+        ("varying lengths, random batches", True, False),
+        ("full-length sequences", False, True),
+    ]
+    header("case")
+    timing_rows = []
+    for name, unaligned, bucket in cases:
+        X, y, spec = make_multimodal_sentiment(sum(MOSI_SIZES), MOSI_SPEC, unaligned=unaligned,
+                                               random_state=0)
+        (X_tr, y_tr), valid, (X_te, y_te) = split_rows(X, y)
+        reg = MMRestRegressor(spec, max_epochs=args.epochs, patience=None,
+                              bucket_by_length=bucket, random_state=0)
+        reset_peak_rss()
+        start, cpu_start = time.perf_counter(), time.process_time()
+        reg.fit(X_tr, y_tr, validation_data=valid)
+        total, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        per_epoch = statistics.median(row["dur"] for row in reg.history_)
+        n_params = sum(p.numel() for p in reg.net_.module_.parameters())
+        report_line(name, msa_report(y_te, reg.predict(X_te)))
+        timing_rows.append((name, per_epoch, cpu / len(reg.history_), total, peak_rss_mib(),
+                            n_params))
+    print(f"\n{'case':<38} {'s/epoch':>8} {'CPU s/epoch':>12} {'fit s':>7} "
+          f"{'peak RSS MiB':>13} {'params':>8}")
+    for name, per_epoch, cpu, total, rss, n_params in timing_rows:
+        print(f"{name:<38} {per_epoch:8.2f} {cpu:12.2f} {total:7.1f} {rss:13.0f} {n_params:8d}")
+    print(f"({load_average()}; s/epoch: wall-clock median over the epochs; CPU s/epoch: process "
+          "CPU time of the whole fit / epochs, what an idle core would take; peak RSS of the "
+          "whole process during fit, data included)")
+
+
+def mosi_features(args):
+    bunch = load_msa_transcripts("mosi", data_dir=args.data_dir)
+    embedder = TextEmbedder(device="auto", normalize=True, cache_dir=CACHE_DIR)
+    X = embedder.fit_transform(bunch.data)
+    return [(X[bunch.split == s], bunch.target[bunch.split == s])
+            for s in ("train", "valid", "test")]
+
+
+def best_on_valid(make, grid, train, valid):
+    """Fit one model per grid value on train; keep the lowest validation MAE."""
+    fits = [(np.abs(make(v).fit(*train).predict(valid[0]) - valid[1]).mean(), v) for v in grid]
+    mae, value = min(fits)
+    return make(value).fit(*train), value
+
+
+def bench_mosi(args):
+    train, valid, test = mosi_features(args)
+    print(f"\n== 2. CMU-MOSI transcripts, all-MiniLM-L6-v2 (384-d, normalized), standard split "
+          f"{len(train[1])}/{len(valid[1])}/{len(test[1])}, test-split figures, {load_average()}")
+    header("model")
+    ridge, alpha = best_on_valid(lambda a: Ridge(alpha=a), [0.1, 1.0, 10.0, 100.0], train, valid)
+    report_line("Ridge", msa_report(test[1], ridge.predict(test[0])), f"alpha={alpha:g}")
+    svr, c = best_on_valid(lambda c: SVR(C=c), [0.3, 1.0, 3.0], train, valid)
+    report_line("SVR (RBF)", msa_report(test[1], svr.predict(test[0])), f"C={c:g}")
+    for name, params in MMREST_VARIANTS:
+        reports, epochs, seconds = [], [], []
+        for seed in range(args.seeds):
+            start = time.perf_counter()
+            reg = MMRestRegressor(random_state=seed, **params).fit(*train, validation_data=valid)
+            seconds.append(time.perf_counter() - start)
+            reports.append(msa_report(test[1], reg.predict(test[0])))
+            epochs.append(reg.best_epoch_)
+        mean = {k: float(np.mean([r[k] for r in reports])) for k in SHOWN}
+        spread = (f"sd mae {np.std([r['mae'] for r in reports]):.3f} "
+                  f"acc7 {np.std([r['acc7'] for r in reports]):.3f}; best epochs {epochs}; "
+                  f"fit {statistics.median(seconds):.0f} s")
+        report_line(name, mean, spread)
+    print(f"(MMRest rows: mean over seeds 0..{args.seeds - 1}; {load_average()})")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("all", "synthetic", "mosi"), default="all")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs per synthetic fit")
+    parser.add_argument("--seeds", type=int, default=3, help="MMRest seeds on MOSI")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (1: the LSTM's per-step synchronisation makes "
+                             "more threads slower on a busy shared CPU)")
+    parser.add_argument("--data-dir", default=None, help="folder holding mosi/ (default: shared)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.part in ("all", "synthetic"):
+        bench_synthetic(args)
+    if args.part in ("all", "mosi"):
+        bench_mosi(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,432 @@
+"""DECPretrainer: semi-supervised deep embedded clustering of multimodal inputs."""
+
+from __future__ import annotations
+
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.cluster import KMeans
+from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNet
+
+from .._contract import validate_multimodal
+from ..nn import NeuralEstimatorMixin
+from ._labels import encode_partial_labels
+from ._losses import AutoencoderLoss, log_soft_assignment
+from ._modules import DECAutoencoder
+from ._params import check_int, check_real, is_int
+from ._training import encode, holdout_fits, n_rows, run_clustering, skorch_epochs
+
+# KMeans' default, used when there are neither labels nor n_clusters
+DEFAULT_N_CLUSTERS = 8
+
+
+class DECPretrainer(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, NeuralEstimatorMixin,
+    BaseEstimator,
+):
+    """Semi-supervised deep embedded clustering (DEC) of multimodal inputs.
+
+    A per-modality Transformer encoder (sinusoidal positions, key-padding mask,
+    masked mean pooling; a static modality goes through a linear projection),
+    concatenation of the modalities and fully connected layers (LayerNorm,
+    ReLU, dropout) map each row to a latent ``z``; one decoder per modality
+    reconstructs that modality's raw features averaged over its real steps.
+    Fitting runs two phases:
+
+    1. **Autoencoder pretraining**: ``reconstruction_weight * reconstruction +
+       disentanglement_weight * disentanglement`` (mean squared off-diagonal
+       entry of the batch covariance of ``z``), Adam, early stopping on a
+       random ``validation_fraction`` hold-out (skorch).
+    2. **Semi-supervised DEC**: centres from the labelled rows' class means of
+       ``z`` when ``y`` has labels (one cluster per class), else k-means on
+       ``z`` (``n_init`` runs). Every ``update_interval`` epochs the Student-t
+       soft assignment ``q`` of the *whole* training set gives the detached
+       target ``p_ij ∝ q_ij^2 / f_j``; each mini-batch minimises
+       ``clustering_weight * KL(P||Q) + label_weight * CE(labelled rows, q)
+       + reconstruction_weight * reconstruction + disentanglement_weight *
+       disentanglement``. Training stops when fewer than ``tol`` of the hard
+       assignments change between two updates, or after ``max_epochs``.
+
+    The paper gives no sizes, loss weights or learning rates. The defaults
+    below marked *ours* come from DEC/IDEC practice (IDEC: reconstruction 1,
+    clustering 0.1, Adam 1e-3; DEC: ``a = 1``, ``tol = 0.1%``). The paper's
+    loss ``KL + beta * CE + alpha * recon`` is this loss divided by
+    ``clustering_weight``, so the defaults mean ``beta = 10``, ``alpha = 10``
+    (Adam is insensitive to the overall scale).
+
+    Parameters
+    ----------
+    n_clusters : int, default=None
+        Number of clusters. None: the number of labelled classes in ``y``, or
+        8 (KMeans' default) when fitted without labels. When ``y`` has labels
+        it must equal the number of labelled classes.
+    modalities : dict or None, default=None
+        The input contract's spec (see :mod:`mmsense._contract`).
+    embed_dim : int, default=64
+        Width of each modality's encoder (divisible by ``num_heads``). Ours.
+    hidden_dims : tuple of int, default=(128,)
+        Fully connected layers between the fused encodings and ``z`` (the
+        decoders mirror them). Ours.
+    latent_dim : int, default=32
+        Width of ``z``. Ours.
+    num_layers : int, default=2
+        Transformer layers per sequence modality (paper: 2).
+    num_heads : int, default=4
+        Attention heads (paper: 4).
+    dropout : float, default=0.1
+        Dropout in the Transformer and the fully connected layers. Ours.
+    dof : float, default=1.0
+        Degrees of freedom ``a`` of the Student-t kernel (paper and DEC: 1).
+    reconstruction_weight : float, default=1.0
+        Weight of the reconstruction loss in both phases (IDEC: 1).
+    disentanglement_weight : float, default=0.1
+        Weight of the disentanglement penalty in both phases; 0 turns it off.
+        Ours.
+    clustering_weight : float, default=0.1
+        Weight of ``KL(P || Q)`` (IDEC: 0.1).
+    label_weight : float, default=1.0
+        Weight of the cross-entropy of the labelled rows' soft assignment.
+        Ours.
+    lr : float, default=1e-3
+        Adam learning rate in both phases (IDEC: 1e-3).
+    batch_size : int, default=64
+        Ours.
+    pretrain_max_epochs : int, default=200
+        Phase-1 epoch cap (paper: 200); 0 skips phase 1.
+    validation_fraction : float or None, default=0.1
+        Phase-1 hold-out for early stopping; None trains on every row for
+        ``pretrain_max_epochs``. Ours.
+    patience : int or None, default=10
+        Phase-1 epochs without a better validation loss before stopping. Ours.
+    max_epochs : int, default=100
+        Phase-2 epoch cap (paper: 100); 0 gives autoencoder-only pretraining
+        (the centres are still initialised, so ``predict`` works).
+    update_interval : int, default=1
+        Epochs between two recomputations of the target ``P``. Ours.
+    tol : float, default=1e-3
+        Stop phase 2 when fewer than this fraction of assignments change
+        between two updates (paper: 0.1%).
+    n_init : int, default=20
+        k-means restarts for the centres when fitted without labels (paper: 20).
+    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
+        "auto" uses CUDA when available. A model fitted on a GPU unpickles on
+        a CPU-only machine.
+    random_state : int, RandomState instance or None, default=None
+        Seeds torch, the hold-out split and k-means. Fits with the same int are
+        identical on the CPU.
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The fitted network; ``net_.module_`` is the :class:`DECAutoencoder`.
+    cluster_centers_ : ndarray of shape (n_clusters, latent_dim)
+        Cluster centres in the latent space.
+    labels_ : ndarray of shape (n_samples,)
+        Cluster index of each training row (``argmax q``).
+    classes_ : ndarray or None
+        With labels: the labelled classes, cluster ``j`` standing for
+        ``classes_[j]``. None when fitted without labels.
+    n_iter_ : int
+        Phase-2 epochs run.
+    termination_condition_ : {"tol", "max_epochs"}
+        Why phase 2 stopped.
+    history_ : dict
+        ``"autoencoder"``: per-epoch phase-1 ``train_loss``, ``valid_loss``,
+        ``dur``; ``"clustering"``: per-epoch phase-2 ``loss`` and its terms,
+        ``changed`` (fraction of changed assignments at that epoch's update,
+        None when no comparison) and ``dur`` (seconds).
+    device_ : str
+        The device used for fitting.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` has string column names.
+
+    See Also
+    --------
+    DECClassifier : Fine-tunes this pretrainer's encoder with a classifier head.
+    sklearn.cluster.KMeans : The clusterer this one's interface follows.
+
+    Notes
+    -----
+    ``predict`` and ``labels_`` give cluster indices ``0 .. n_clusters - 1``,
+    as KMeans does, so that ``cluster_centers_[predict(X)]`` works. When fitted
+    with labels, cluster ``j`` is class ``classes_[j]``: ``classes_[predict(X)]``
+    gives class labels (for labels ``0 .. k-1`` the two coincide).
+
+    The decoders reconstruct each modality's *input* features averaged over
+    the real steps, not the encoder's own pooled output (which the encoder
+    could make constant to zero the loss).
+
+    References
+    ----------
+    .. [1] "Enhancing Multi-Modal Video Sentiment Classification Through
+       Semi-Supervised Clustering", arXiv:2501.06475, 2025.
+    .. [2] J. Xie, R. Girshick, A. Farhadi, "Unsupervised Deep Embedding for
+       Clustering Analysis", ICML 2016.
+    .. [3] X. Guo, L. Gao, X. Liu, J. Yin, "Improved Deep Embedded Clustering
+       with Local Structure Preservation", IJCAI 2017.
+
+    Examples
+    --------
+    >>> from mmsense.datasets import make_multimodal_sentiment
+    >>> from mmsense.dec import DECPretrainer
+    >>> X, y, spec = make_multimodal_sentiment(60, n_clusters=3, task="multiclass",
+    ...                                        labelled_fraction=0.5, random_state=0)
+    >>> dec = DECPretrainer(modalities=spec, embed_dim=8, hidden_dims=(16,), latent_dim=4,
+    ...                     pretrain_max_epochs=2, max_epochs=2, random_state=0)
+    >>> dec.fit(X, y).transform(X).shape
+    (60, 4)
+    >>> dec.cluster_centers_.shape, dec.classes_
+    ((3, 4), array([0, 1, 2]))
+    """
+
+    def __init__(
+        self,
+        n_clusters=None,
+        *,
+        modalities=None,
+        embed_dim=64,
+        hidden_dims=(128,),
+        latent_dim=32,
+        num_layers=2,
+        num_heads=4,
+        dropout=0.1,
+        dof=1.0,
+        reconstruction_weight=1.0,
+        disentanglement_weight=0.1,
+        clustering_weight=0.1,
+        label_weight=1.0,
+        lr=1e-3,
+        batch_size=64,
+        pretrain_max_epochs=200,
+        validation_fraction=0.1,
+        patience=10,
+        max_epochs=100,
+        update_interval=1,
+        tol=1e-3,
+        n_init=20,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_clusters = n_clusters
+        self.modalities = modalities
+        self.embed_dim = embed_dim
+        self.hidden_dims = hidden_dims
+        self.latent_dim = latent_dim
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.dof = dof
+        self.reconstruction_weight = reconstruction_weight
+        self.disentanglement_weight = disentanglement_weight
+        self.clustering_weight = clustering_weight
+        self.label_weight = label_weight
+        self.lr = lr
+        self.batch_size = batch_size
+        self.pretrain_max_epochs = pretrain_max_epochs
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.max_epochs = max_epochs
+        self.update_interval = update_interval
+        self.tol = tol
+        self.n_init = n_init
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y=None):
+        """Pretrain the autoencoder, then run (semi-supervised) DEC.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Multimodal input following ``modalities``.
+        y : array-like of shape (n_samples,), default=None
+            Class labels, ``-1`` for unlabelled rows (strings in an object
+            array). None or all ``-1``: unsupervised DEC.
+
+        Returns
+        -------
+        self : DECPretrainer
+        """
+        X, y, specs = validate_multimodal(self, X, y)
+        self._check_params()
+        classes, codes = _partial_labels(y, len(X))
+        n_clusters = self._resolve_n_clusters(classes, len(X))
+
+        seed = self._start_torch_fit()
+        inputs = self._net_inputs(X, specs)
+        self.net_ = self._pretrain(inputs, specs, n_clusters, seed)
+        module = self.net_.module_
+        self._init_centres(module, inputs, codes, n_clusters, seed)
+        weights = {"clustering": self.clustering_weight, "label": self.label_weight,
+                   "reconstruction": self.reconstruction_weight,
+                   "disentanglement": self.disentanglement_weight}
+        generator = torch.Generator().manual_seed(seed)
+        clustering_history, self.n_iter_, self.termination_condition_ = run_clustering(
+            module, inputs, codes, weights=weights, dof=self.dof, lr=self.lr,
+            batch_size=self.batch_size, max_epochs=self.max_epochs,
+            update_interval=self.update_interval, tol=self.tol, generator=generator,
+            verbose=self._verbose_level,
+        )
+        module.eval()
+        self.history_ = {"autoencoder": skorch_epochs(self.net_.history),
+                         "clustering": clustering_history}
+        self.classes_ = classes
+        self.cluster_centers_ = module.centres.detach().cpu().numpy().copy()
+        self.labels_ = self._assign(encode(module.encoder, inputs, self.batch_size))
+        return self
+
+    def transform(self, X):
+        """The latent representation ``z``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, latent_dim), float32
+        """
+        return self._encode(X).numpy()
+
+    def predict(self, X):
+        """Index of the closest cluster (``argmax q``) of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int64
+            Cluster indices; ``classes_[labels]`` are class labels when fitted
+            with labels.
+        """
+        return self._assign(self._encode(X))
+
+    def _encode(self, X) -> torch.Tensor:
+        check_is_fitted(self)
+        X, _, specs = validate_multimodal(self, X, reset=False)
+        return encode(self.net_.module_.encoder, self._net_inputs(X, specs), self.batch_size)
+
+    def _assign(self, z: torch.Tensor) -> np.ndarray:
+        centres = torch.as_tensor(self.cluster_centers_)
+        return log_soft_assignment(z, centres, self.dof).argmax(1).numpy().astype(np.int64)
+
+    @property
+    def _n_features_out(self):
+        return self.cluster_centers_.shape[1]
+
+    def _build_module(self, specs, n_clusters: int) -> DECAutoencoder:
+        """A freshly initialised network with this estimator's architecture."""
+        return DECAutoencoder(specs, n_clusters, **self._architecture())
+
+    def _architecture(self) -> dict:
+        return dict(embed_dim=self.embed_dim, hidden_dims=tuple(self.hidden_dims),
+                    latent_dim=self.latent_dim, num_layers=self.num_layers,
+                    num_heads=self.num_heads, dropout=self.dropout)
+
+    def _pretrain(self, inputs, specs, n_clusters, seed) -> NeuralNet:
+        """Phase 1 through skorch: reconstruction + disentanglement, early stopping."""
+        holdout = self.pretrain_max_epochs > 0 and holdout_fits(
+            self.validation_fraction, n_rows(inputs))
+        net = NeuralNet(
+            module=DECAutoencoder,
+            module__specs=specs,
+            module__n_clusters=n_clusters,
+            **{f"module__{k}": v for k, v in self._architecture().items()},
+            criterion=AutoencoderLoss,
+            criterion__reconstruction_weight=self.reconstruction_weight,
+            criterion__disentanglement_weight=self.disentanglement_weight,
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            max_epochs=self.pretrain_max_epochs,
+            train_split=self._train_split(seed) if holdout else None,
+            callbacks=self._early_stopping_callbacks() if holdout else [],
+            iterator_train__shuffle=True,
+            device=self.device_,
+            verbose=self._verbose_level,
+        )
+        if self.pretrain_max_epochs > 0:
+            return net.fit(inputs, None)
+        return net.initialize()
+
+    def _init_centres(self, module, inputs, codes, n_clusters, seed):
+        """Labelled class means of ``z`` when there are labels, else k-means on ``z``."""
+        z = encode(module.encoder, inputs, self.batch_size)
+        if (codes >= 0).any():
+            codes_t = torch.as_tensor(codes)
+            centres = torch.stack([z[codes_t == j].mean(0) for j in range(n_clusters)])
+        else:
+            kmeans = KMeans(n_clusters, n_init=self.n_init, random_state=seed)
+            centres = torch.as_tensor(kmeans.fit(z.numpy()).cluster_centers_, dtype=z.dtype)
+        with torch.no_grad():
+            module.centres.copy_(centres.to(module.centres.device))
+
+    def _resolve_n_clusters(self, classes, n_samples: int) -> int:
+        if classes is not None:
+            if self.n_clusters is not None and self.n_clusters != len(classes):
+                raise ValueError(
+                    f"n_clusters={self.n_clusters} but y has {len(classes)} labelled classes "
+                    f"{classes.tolist()}; with labels each cluster is one class, so leave "
+                    f"n_clusters=None or set it to {len(classes)}."
+                )
+            n_clusters = len(classes)
+        else:
+            n_clusters = DEFAULT_N_CLUSTERS if self.n_clusters is None else self.n_clusters
+        if n_samples < n_clusters:
+            raise ValueError(
+                f"got n_samples = {n_samples}, fewer than n_clusters = {n_clusters}; "
+                "DEC needs at least one row per cluster."
+            )
+        return n_clusters
+
+    def _check_params(self):
+        self._check_training_params()
+        check_int("n_clusters", self.n_clusters, minimum=1, allow_none=True)
+        for name in ("embed_dim", "latent_dim", "num_layers", "num_heads", "batch_size",
+                     "update_interval", "n_init"):
+            check_int(name, getattr(self, name), minimum=1)
+        for name in ("pretrain_max_epochs", "max_epochs"):
+            check_int(name, getattr(self, name), minimum=0)
+        hidden = self.hidden_dims
+        if not isinstance(hidden, (tuple, list)) or not all(is_int(h) and h >= 1 for h in hidden):
+            raise ValueError(
+                f"hidden_dims must be a tuple of positive ints; got {self.hidden_dims!r}."
+            )
+        if self.embed_dim % self.num_heads:
+            raise ValueError(
+                f"embed_dim ({self.embed_dim}) must be divisible by num_heads ({self.num_heads})."
+            )
+        check_real("dropout", self.dropout, 0.0, 1.0, upper_open=True)
+        check_real("tol", self.tol, 0.0, 1.0)
+        check_real("dof", self.dof, 0.0, np.inf, lower_open=True)
+        check_real("lr", self.lr, 0.0, np.inf, lower_open=True)
+        for name in ("reconstruction_weight", "disentanglement_weight", "clustering_weight",
+                     "label_weight"):
+            check_real(name, getattr(self, name), 0.0, np.inf)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # the network computes in float32 whatever the input dtype
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+def _partial_labels(y, n_samples):
+    """``(classes or None, int codes with -1 for unlabelled)``; None when nothing is labelled."""
+    if y is None:
+        return None, np.full(n_samples, -1, dtype=np.int64)
+    classes, codes = encode_partial_labels(y)
+    return (classes if len(classes) else None), codes

@@ -1,0 +1,438 @@
+"""MMRestRegressor: cluster-based multi-metric learning with a projection bias (MMRest)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+from skorch.callbacks import PassthroughScoring
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils import Bunch
+from sklearn.utils.validation import check_is_fitted
+
+from .._contract import validate_multimodal
+from ..nn import NeuralEstimatorMixin
+from ._modules import MMRestModule
+from ._net import MMCConfig, MMRestNet
+
+_BIAS_MODES = ("projection", "signed")
+_HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "train_mmc", "train_l1",
+                 "valid_mmc", "valid_l1", "dur")
+
+
+class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
+    """Multimodal sentiment regression with cluster-based multi-metric learning (MMRest).
+
+    Each modality is encoded into a shared ``hidden_dim`` space (static: Linear;
+    sequence: LSTM over the real steps, last hidden state, Linear). The shared
+    points are clustered into sentiment clusters, each with a learned metric
+    ``M_i = M0 + dM_i + beta * I`` trained by the MMC intra- and inter-cluster
+    losses. The prediction is a decision-level fusion score plus ``gamma`` times
+    the projection bias of each sample towards its second-nearest cluster.
+    The training loss is ``eta * L_MMC + L1``.
+
+    Departures from the authors' code, following the paper: clusters keep their
+    identity across training (the whole training split is re-clustered once per
+    epoch, warm-started and matched to the previous centres), the projection
+    bias is applied in :meth:`predict` too, the model is selected on the
+    validation split only (validation MAE), and ``beta``, ``gamma`` and ``eta``
+    are parameters.
+
+    Parameters
+    ----------
+    modalities : dict or None, default=None
+        The input contract's spec (see :mod:`mmsense._contract`); None means one
+        static modality spanning all columns.
+    n_clusters : int, default=7
+        Number of sentiment clusters k (the paper uses 7 on MOSI, 10 on MOSEI).
+        With a single cluster there is no second-nearest centre and no other
+        cluster, so the projection bias and the inter-cluster loss are 0.
+    receptive_field : int, default=32
+        M, the number of nearest representations forming a centre's receptive
+        field: in each batch for the intra-cluster loss (capped by the batch's
+        points), and over the training split for the bin vote.
+    margin : float, default=3.0
+        xi, the intra-cluster margin (70 on MOSEI in the paper).
+    alpha : float, default=1.0
+        Scale of the inter-cluster margins ``rho_ij = alpha * ||C_j - C_i||^2``.
+    inter_weight : float, default=0.8
+        v1, weight of the inter-cluster loss.
+    metric_reg : float, default=1.0
+        v2, weight of ``||M0||_F^2``.
+    gamma : float, default=0.05
+        Weight of the projection bias in the prediction.
+    eta : float, default=0.01
+        Weight of L_MMC in the training loss.
+    beta : float, default=0.01
+        Multiple of the identity added to every cluster metric.
+    max_pairs : int or None, default=1024
+        Cap on the receptive-field pairs per cluster in a batch; above it a
+        seeded subsample is used. None uses every pair.
+    hidden_dim : int, default=64
+        d1, width of the shared clustering space.
+    decision_dim : int, default=50
+        d2, width of PDLF's Conv1D blocks.
+    lstm_hidden_dim : int or None, default=32
+        Hidden width of the sequence modalities' LSTMs (their last hidden state
+        is then projected to ``hidden_dim``); None uses ``hidden_dim``. The
+        LSTMs dominate the CPU time, which grows with this width.
+    dropout : float, default=0.0
+        Dropout in PDLF's MLP.
+    bucket_by_length : bool, default=True
+        Group training rows of similar sequence lengths into the same batch
+        (batches still come in random order, with jittered composition), so
+        the LSTMs run over fewer padded steps. No effect without sequences.
+    metric_loss : bool, default=True
+        Ablation switch: False trains on the L1 loss alone (no L_MMC).
+    projection_bias : bool, default=True
+        Ablation switch: False predicts the decision score alone.
+    single_metric : bool, default=False
+        Ablation switch: True fixes M0 to the identity and every dM_i to zero,
+        so all clusters share one (Euclidean) metric.
+    bias_mode : {"projection", "signed"}, default="projection"
+        "projection" is the paper's ``u^T M0 v / sqrt(v^T M0 v)``; "signed"
+        multiplies it by the sign of (second-nearest cluster's bin - nearest
+        cluster's bin), so the bias points towards the more positive or more
+        negative neighbour.
+    label_range : (float, float), default=(-3, 3)
+        Range of the sentiment scores; cut into 7 equal sentiment bins. ``y``
+        outside it is an error.
+    lr : float, default=1e-3
+        Adam learning rate of the network.
+    metric_lr : float, default=1e-4
+        Adam learning rate of M0 and the dM_i.
+    batch_size : int, default=64
+    max_epochs : int, default=100
+    patience : int or None, default=10
+        Early stopping on validation MAE; None trains ``max_epochs`` epochs.
+    validation_fraction : float or None, default=0.1
+        Random hold-out of the training data for model selection, unless
+        ``validation_data`` is passed to :meth:`fit`. None: no validation.
+    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
+    random_state : int, RandomState instance or None, default=None
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained net (its ``module_`` is the torch network).
+    cluster_centers_ : ndarray of shape (n_clusters, hidden_dim)
+    cluster_bins_ : ndarray of int of shape (n_clusters,)
+        Sentiment bin of each cluster, 0 (most negative) .. 6 (most positive);
+        bin b covers ``[low + b * w, low + (b + 1) * w)`` with ``w = (high - low) / 7``.
+    metric_ : ndarray of shape (hidden_dim, hidden_dim)
+        The global metric M0.
+    local_metrics_ : ndarray of shape (n_clusters, hidden_dim, hidden_dim)
+        The local metrics dM_i.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss`` (eta * L_MMC + L1), ``train_mmc``,
+        ``train_l1``, ``valid_loss`` (= ``valid_l1``, the validation MAE),
+        ``valid_mmc``, ``valid_l1``, ``dur`` (seconds); validation keys only with
+        a validation split.
+    best_epoch_ : int
+        Epoch whose weights were kept (the last one without early stopping).
+    device_ : str
+        Device used for training.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.svm.SVR : a strong baseline on frozen sentence embeddings.
+
+    References
+    ----------
+    .. [1] MMRest: cluster-based multi-metric learning with projection bias for
+       multimodal sentiment analysis, CVPR 2026.
+
+    Examples
+    --------
+    >>> from mmsense.datasets import make_multimodal_sentiment
+    >>> from mmsense.mmrest import MMRestRegressor
+    >>> X, y, spec = make_multimodal_sentiment(60, random_state=0)
+    >>> reg = MMRestRegressor(spec, hidden_dim=8, decision_dim=8, max_epochs=2,
+    ...                       random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    >>> reg.cluster_centers_.shape
+    (7, 8)
+    """
+
+    def __init__(self, modalities=None, *, n_clusters=7, receptive_field=32, margin=3.0,
+                 alpha=1.0, inter_weight=0.8, metric_reg=1.0, gamma=0.05, eta=0.01,
+                 beta=0.01, max_pairs=1024, hidden_dim=64, decision_dim=50,
+                 lstm_hidden_dim=32, dropout=0.0, bucket_by_length=True, metric_loss=True,
+                 projection_bias=True, single_metric=False,
+                 bias_mode="projection", label_range=(-3, 3), lr=1e-3, metric_lr=1e-4,
+                 batch_size=64, max_epochs=100, patience=10, validation_fraction=0.1,
+                 device="auto", random_state=None, verbose=0):
+        self.modalities = modalities
+        self.n_clusters = n_clusters
+        self.receptive_field = receptive_field
+        self.margin = margin
+        self.alpha = alpha
+        self.inter_weight = inter_weight
+        self.metric_reg = metric_reg
+        self.gamma = gamma
+        self.eta = eta
+        self.beta = beta
+        self.max_pairs = max_pairs
+        self.hidden_dim = hidden_dim
+        self.decision_dim = decision_dim
+        self.lstm_hidden_dim = lstm_hidden_dim
+        self.dropout = dropout
+        self.bucket_by_length = bucket_by_length
+        self.metric_loss = metric_loss
+        self.projection_bias = projection_bias
+        self.single_metric = single_metric
+        self.bias_mode = bias_mode
+        self.label_range = label_range
+        self.lr = lr
+        self.metric_lr = metric_lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y, validation_data=None):
+        """Train the network; select the epoch on validation MAE.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Sentiment scores within ``label_range``.
+        validation_data : tuple (X_val, y_val), optional
+            A predefined validation split (e.g. a dataset's standard one), used
+            instead of ``validation_fraction``. It is not kept in the fitted model.
+
+        Returns
+        -------
+        self
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        X, y, specs = validate_multimodal(self, X, y, y_numeric=True)
+        self._check_params(X.shape[0])
+        self._check_labels(y, "y")
+        seed = self._start_torch_fit()
+        train_split = self._train_split(seed)
+        if validation_data is not None:
+            train_split = predefined_split(self._validation_dataset(validation_data))
+        self.net_ = self._build_net(specs, seed, train_split)
+        self.net_.fit(self._net_inputs(X, specs), y.astype(np.float32))
+        self.net_.train_split = None  # drop the validation data from the fitted model
+        self._store_fitted_attributes()
+        return self
+
+    def predict(self, X):
+        """Predicted sentiment scores, decision score plus ``gamma`` times the projection bias.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        inputs = self._inputs_for_inference(X)
+        return self.net_.predict(inputs).astype(np.float64)
+
+    def embed(self, X):
+        """The shared-space embedding and cluster assignment, for analysis and plots.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        Bunch with
+            embedding : ndarray (n_samples, n_modalities, hidden_dim), the shared-space points;
+            modalities : list of str, the modality order of the second axis;
+            cluster : ndarray of int (n_samples, n_modalities), nearest cluster under the
+            learned metrics; second_cluster : the second-nearest (-1 with one cluster);
+            bias : ndarray (n_samples,), the projection bias (computed even with
+            ``projection_bias=False``); decision : ndarray (n_samples,), the decision score y'.
+        """
+        inputs = self._inputs_for_inference(X)
+        _, decision, _, shared = self.net_.forward(inputs, training=False, device="cpu")
+        module = self.net_.module_
+        with torch.no_grad():
+            bias, nearest, second = (
+                t.cpu() for t in module.assign(shared.to(module.centers.device))
+            )
+        return Bunch(
+            embedding=shared.numpy().astype(np.float64),
+            modalities=list(module.names),
+            cluster=nearest.numpy(),
+            second_cluster=second.numpy(),
+            bias=bias.numpy().astype(np.float64),
+            decision=decision.numpy().astype(np.float64),
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False  # NaN only as sequence padding, not in general
+        return tags
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # a model fitted on CUDA and loaded on a CPU-only machine: skorch maps it to the CPU
+        if "net_" in self.__dict__:
+            self.device_ = str(self.net_.device)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _inputs_for_inference(self, X):
+        check_is_fitted(self, "net_")
+        X, _, specs = validate_multimodal(self, X, reset=False)
+        return self._net_inputs(X, specs)
+
+    def _validation_dataset(self, validation_data):
+        try:
+            X_val, y_val = validation_data
+        except (TypeError, ValueError):
+            raise ValueError(
+                "validation_data must be a pair (X_val, y_val); "
+                f"got {type(validation_data).__name__}."
+            ) from None
+        X_val, _, specs = validate_multimodal(self, X_val, reset=False)
+        y_val = np.asarray(y_val, dtype=np.float64).ravel()
+        if y_val.shape[0] != X_val.shape[0]:
+            raise ValueError(
+                f"validation_data: X_val has {X_val.shape[0]} rows but y_val has {y_val.shape[0]}."
+            )
+        self._check_labels(y_val, "validation_data y_val")
+        return Dataset(self._net_inputs(X_val, specs), y_val.astype(np.float32))
+
+    def _build_net(self, specs, seed, train_split):
+        mmc = MMCConfig(
+            n_clusters=self.n_clusters, receptive_field=self.receptive_field,
+            margin=float(self.margin), alpha=float(self.alpha),
+            inter_weight=float(self.inter_weight), metric_reg=float(self.metric_reg),
+            eta=float(self.eta), max_pairs=self.max_pairs,
+            label_range=tuple(float(v) for v in self.label_range),
+            metric_loss=bool(self.metric_loss), single_metric=bool(self.single_metric),
+        )
+        callbacks = [
+            ("train_mmc", PassthroughScoring("train_mmc", on_train=True)),
+            ("train_l1", PassthroughScoring("train_l1", on_train=True)),
+        ]
+        if train_split is not None:
+            callbacks += [("valid_mmc", PassthroughScoring("valid_mmc")),
+                          ("valid_l1", PassthroughScoring("valid_l1"))]
+        return MMRestNet(
+            MMRestModule,
+            mmc=mmc,
+            seed=seed,
+            module__specs=specs,
+            module__hidden_dim=self.hidden_dim,
+            module__decision_dim=self.decision_dim,
+            module__n_clusters=self.n_clusters,
+            module__beta=float(self.beta),
+            module__gamma=float(self.gamma),
+            module__projection_bias=bool(self.projection_bias),
+            module__signed_bias=self.bias_mode == "signed",
+            module__single_metric=bool(self.single_metric),
+            module__dropout=float(self.dropout),
+            module__lstm_hidden_dim=self.lstm_hidden_dim,
+            bucket_by_length=bool(self.bucket_by_length),
+            criterion=torch.nn.L1Loss,
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            optimizer__param_groups=[("metric", {"lr": self.metric_lr}),
+                                     ("local_metrics", {"lr": self.metric_lr})],
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            train_split=train_split,
+            iterator_train__shuffle=True,
+            callbacks=callbacks + self._early_stopping_callbacks(),
+            device=self.device_,
+            verbose=self._verbose_level,
+        )
+
+    def _store_fitted_attributes(self):
+        module = self.net_.module_
+        self.cluster_centers_ = module.centers.detach().cpu().double().numpy()
+        self.cluster_bins_ = module.bins.detach().cpu().numpy()
+        self.metric_ = module.metric.detach().cpu().double().numpy()
+        self.local_metrics_ = module.local_metrics.detach().cpu().double().numpy()
+        self.history_ = [
+            {key: row[key] for key in _HISTORY_KEYS if key in row} for row in self.net_.history
+        ]
+        stopper = dict(self.net_.callbacks_).get("early_stopping")
+        best = getattr(stopper, "best_epoch_", 0) if stopper is not None else 0
+        self.best_epoch_ = int(best) if best else len(self.history_)
+
+    def _check_labels(self, y, name):
+        low, high = self.label_range
+        outside = (y < low) | (y > high)
+        if outside.any():
+            raise ValueError(
+                f"{name} must lie within label_range={tuple(self.label_range)}; found "
+                f"{int(outside.sum())} value(s) outside, from {y.min():g} to {y.max():g}. "
+                "Set label_range to the scores' range (values are never clipped)."
+            )
+
+    def _check_params(self, n_samples):
+        _check_int("n_clusters", self.n_clusters, 1)
+        _check_int("receptive_field", self.receptive_field, 2)
+        for name in ("hidden_dim", "decision_dim", "batch_size", "max_epochs"):
+            _check_int(name, getattr(self, name), 1)
+        if self.max_pairs is not None:
+            _check_int("max_pairs", self.max_pairs, 1)
+        for name in ("margin", "alpha", "inter_weight", "metric_reg", "gamma", "eta", "beta"):
+            _check_real(name, getattr(self, name), 0.0, strict=False)
+        for name in ("lr", "metric_lr"):
+            _check_real(name, getattr(self, name), 0.0, strict=True)
+        _check_real("dropout", self.dropout, 0.0, strict=False)
+        if self.dropout >= 1:
+            raise ValueError(f"dropout must be in [0, 1); got {self.dropout!r}.")
+        if self.lstm_hidden_dim is not None:
+            _check_int("lstm_hidden_dim", self.lstm_hidden_dim, 1)
+        for name in ("metric_loss", "projection_bias", "single_metric", "bucket_by_length"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be a bool; got {getattr(self, name)!r}.")
+        if self.bias_mode not in _BIAS_MODES:
+            raise ValueError(f"bias_mode must be one of {_BIAS_MODES}; got {self.bias_mode!r}.")
+        _check_label_range(self.label_range)
+        self._check_training_params()
+        if n_samples < self.n_clusters:
+            raise ValueError(
+                f"n_clusters={self.n_clusters} needs at least {self.n_clusters} samples; "
+                f"got {n_samples} sample(s)."
+            )
+
+
+def _check_int(name, value, minimum):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
+
+
+def _check_real(name, value, minimum, strict):
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    if not ok or value < minimum or (strict and value == minimum):
+        bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
+        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}.")
+
+
+def _check_label_range(label_range):
+    try:
+        low, high = (float(v) for v in label_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"label_range must be a pair (low, high); got {label_range!r}.") from None
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(
+            f"label_range must be finite with low < high; got {label_range!r}."
+        )
