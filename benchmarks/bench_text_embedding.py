@@ -13,9 +13,9 @@ change in machine load hits both sides. Outputs are checked to agree.
 
 Usage::
 
-    python -m benchmarks.bench_text_embedding               # MOSI and MOSEI
-    python -m benchmarks.bench_text_embedding --mosi-only --repeats 3
-    python -m benchmarks.bench_text_embedding --subset 500  # first 500 of each
+    PYTHONPATH=. python benchmarks/bench_text_embedding.py               # MOSI and MOSEI
+    PYTHONPATH=. python benchmarks/bench_text_embedding.py --mosi-only --repeats 3
+    PYTHONPATH=. python benchmarks/bench_text_embedding.py --subset 500  # first 500 of each
 """
 
 from __future__ import annotations

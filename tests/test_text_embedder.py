@@ -51,13 +51,13 @@ def count_encodes(monkeypatch):
 
 
 def test_matches_sentence_transformers(reference):
-    X = TextEmbedder(device="cpu", normalize=True).fit_transform(TEXTS)
+    X = TextEmbedder(device="cpu").fit_transform(TEXTS)  # normalize=True by default
     assert X.shape == (5, 384) and X.dtype == np.float32
     np.testing.assert_allclose(X, reference, atol=1e-5)
 
 
 def test_normalize_false_gives_the_pooled_vector_before_normalisation(reference):
-    raw = TextEmbedder(device="cpu").transform(TEXTS)
+    raw = TextEmbedder(device="cpu", normalize=False).transform(TEXTS)
     norms = np.linalg.norm(raw, axis=1)
     assert not np.allclose(norms, 1.0)
     np.testing.assert_allclose(raw / norms[:, None], reference, atol=1e-5)
@@ -133,7 +133,7 @@ def test_cache_serves_reruns_without_the_model(tmp_path, count_encodes):
 
 
 def test_cache_is_keyed_by_normalize(tmp_path, count_encodes):
-    TextEmbedder(device="cpu", cache_dir=tmp_path).transform(TEXTS[:2])
+    TextEmbedder(device="cpu", cache_dir=tmp_path, normalize=False).transform(TEXTS[:2])
     count_encodes.clear()
     X = TextEmbedder(device="cpu", cache_dir=tmp_path, normalize=True).transform(TEXTS[:2])
     assert count_encodes == TEXTS[:2]

@@ -1,0 +1,6 @@
+"""CMCSL: cross-modality clustering-based self-labelling (arXiv:2408.02568)."""
+
+from ._estimator import CMCSLSelfLabeler
+from ._mlp import TorchMLPClassifier
+
+__all__ = ["CMCSLSelfLabeler", "TorchMLPClassifier"]

@@ -1,0 +1,191 @@
+"""A small skorch-backed MLP classifier: CMCSL's default final classifier."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch import NeuralNetClassifier
+from torch import nn
+
+from ..nn import NeuralEstimatorMixin
+
+
+class _MLPModule(nn.Module):
+    """Linear-ReLU-Dropout blocks then a linear layer of class logits."""
+
+    def __init__(self, in_features, n_classes, hidden_layer_sizes=(64,), dropout=0.0):
+        super().__init__()
+        layers, width = [], in_features
+        for size in hidden_layer_sizes:
+            layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(dropout)]
+            width = size
+        layers.append(nn.Linear(width, n_classes))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Multi-layer perceptron classifier trained with skorch, on CUDA when available.
+
+    A plain feature-vector classifier (one 2-D float matrix, no modality
+    spec): ReLU hidden layers, cross-entropy loss, Adam. Labels may be any
+    hashable values; they are encoded internally.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(64,)
+        Width of each hidden layer; ``()`` gives multinomial logistic regression.
+    dropout : float, default=0.0
+        Dropout after each hidden layer.
+    max_epochs : int, default=50
+    batch_size : int, default=64
+    lr : float, default=1e-3
+        Adam learning rate.
+    weight_decay : float, default=0.0
+        Adam weight decay (L2 penalty).
+    class_weight : "balanced", dict or None, default=None
+        Per-class loss weights. ``"balanced"`` is ``n_samples / (n_classes *
+        count)``, counted on the ``y`` given to ``fit`` (inside
+        CMCSLSelfLabeler, the propagated labels); a dict maps class -> weight
+        (missing classes weigh 1).
+    validation_fraction : float or None, default=None
+        Fraction of the training rows held out to monitor ``valid_loss``.
+    patience : int or None, default=5
+        Early-stopping patience on ``valid_loss`` (used with ``validation_fraction``).
+    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the validation split.
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    net_ : skorch.NeuralNetClassifier
+        The fitted network (trained on encoded labels ``0 .. n_classes-1``).
+    device_ : str
+        Device used.
+    class_weight_ : ndarray of shape (n_classes,) or None
+    n_features_in_ : int
+
+    See Also
+    --------
+    CMCSLSelfLabeler : uses this classifier by default.
+    sklearn.neural_network.MLPClassifier : the NumPy counterpart.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mmsense.cmcsl import TorchMLPClassifier
+    >>> X = np.r_[np.zeros((10, 2)), np.ones((10, 2))].astype(np.float32)
+    >>> y = np.r_[np.zeros(10), np.ones(10)]
+    >>> clf = TorchMLPClassifier(max_epochs=30, lr=0.05, random_state=0, device="cpu")
+    >>> clf.fit(X, y).predict([[0, 0], [1, 1]])
+    array([0., 1.])
+    """
+
+    def __init__(self, hidden_layer_sizes=(64,), *, dropout=0.0, max_epochs=50, batch_size=64,
+                 lr=1e-3, weight_decay=0.0, class_weight=None, validation_fraction=None,
+                 patience=5, device="auto", random_state=None, verbose=0):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.class_weight = class_weight
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_params(self):
+        self._check_training_params()
+        for name in ("max_epochs", "batch_size"):
+            value = getattr(self, name)
+            if not (isinstance(value, numbers.Integral) and value > 0):
+                raise ValueError(f"{name} must be a positive int; got {value!r}.")
+        sizes = self.hidden_layer_sizes
+        if not (isinstance(sizes, (tuple, list))
+                and all(isinstance(s, numbers.Integral) and s > 0 for s in sizes)):
+            raise ValueError(
+                f"hidden_layer_sizes must be a tuple of positive ints; got {sizes!r}."
+            )
+        if not (self.class_weight is None or self.class_weight == "balanced"
+                or isinstance(self.class_weight, dict)):
+            raise ValueError(
+                "class_weight must be None, 'balanced' or a dict of class -> weight; "
+                f"got {self.class_weight!r}."
+            )
+
+    def fit(self, X, y):
+        """Fit the network on ``X`` (float matrix) and ``y`` (class labels)."""
+        self._check_params()
+        X, y = validate_data(self, X, y, dtype=np.float32)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        y_enc = encoder.transform(y).astype(np.int64)
+        self.class_weight_ = (
+            None if self.class_weight is None
+            else compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        )
+        seed = self._start_torch_fit()
+        self.net_ = self._build_net(X.shape[1], seed)
+        self.net_.fit(X, y_enc)
+        return self
+
+    def _build_net(self, n_features, seed):
+        weight = (None if self.class_weight_ is None
+                  else torch.as_tensor(self.class_weight_, dtype=torch.float32))
+        return NeuralNetClassifier(
+            _MLPModule,
+            module__in_features=n_features,
+            module__n_classes=len(self.classes_),
+            module__hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+            module__dropout=self.dropout,
+            criterion=nn.CrossEntropyLoss,
+            criterion__weight=weight,
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train__shuffle=True,
+            train_split=self._train_split(seed),
+            callbacks=self._early_stopping_callbacks(),
+            classes=np.arange(len(self.classes_)),
+            device=self.device_,
+            verbose=self._verbose_level,
+        )
+
+    def _logits(self, X):
+        check_is_fitted(self, "net_")
+        X = validate_data(self, X, reset=False, dtype=np.float32)
+        return self.net_.forward(X, training=False).cpu().numpy()
+
+    def decision_function(self, X):
+        """Class logits, ``(n_samples, n_classes)``; for two classes the logit margin."""
+        logits = self._logits(X)
+        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
+
+    def predict_proba(self, X):
+        """Softmax of the class logits, ``(n_samples, n_classes)``."""
+        logits = self._logits(X)
+        logits = logits - logits.max(axis=1, keepdims=True)
+        proba = np.exp(logits)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Most probable class of each row."""
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]

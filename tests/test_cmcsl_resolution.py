@@ -1,0 +1,79 @@
+"""Cross-modal resolution rules on hand-made class-distance tables."""
+
+import numpy as np
+import pytest
+
+from mmsense.cmcsl._resolution import median_scale, modality_scores, resolve
+
+# rows x classes: distance to the nearest centroid of each class
+A = np.array([[1.0, 4.0], [2.0, 2.5], [3.0, 1.0]])  # proposes 0, 0, 1
+B = np.array([[10.0, 5.0], [20.0, 80.0], [30.0, 60.0]])  # proposes 1, 0, 0
+
+
+def _resolve_two(rule):
+    rows = np.ones(3, bool)
+    scores = [modality_scores(d, rule, median_scale(d, rows)) for d in (A, B)]
+    labels = np.stack([A.argmin(1), B.argmin(1)])
+    return resolve(labels, np.stack(scores))
+
+
+@pytest.mark.parametrize("rule, labels, source", [
+    # raw nearest distances A: 1, 2, 1; B: 5, 20, 30 -> A always closer
+    ("euclidean", [0, 0, 1], [0, 0, 0]),
+    # A / median(1, 2, 1) = 1, 2, 1; B / median(5, 20, 30) = .25, 1, 1.5
+    ("median_scaled", [1, 0, 1], [1, 1, 0]),
+    # nearest / second: A .25, .8, .333; B .5, .25, .5
+    ("ratio", [0, 0, 1], [0, 1, 0]),
+])
+def test_two_modality_rules_by_hand(rule, labels, source):
+    resolved, src = _resolve_two(rule)
+    np.testing.assert_array_equal(resolved, labels)
+    np.testing.assert_array_equal(src, source)
+
+
+def test_scores_by_hand():
+    np.testing.assert_allclose(modality_scores(A, "euclidean"), [1, 2, 1])
+    np.testing.assert_allclose(modality_scores(B, "median_scaled", 20.0), [0.25, 1, 1.5])
+    np.testing.assert_allclose(modality_scores(A, "ratio"), [0.25, 0.8, 1 / 3])
+
+
+def test_ratio_degenerate_rows_are_least_confident():
+    d = np.array([[0.0, 0.0], [1.0, np.inf], [0.0, 2.0]])
+    np.testing.assert_allclose(modality_scores(d, "ratio"), [1.0, 1.0, 0.0])
+
+
+def test_median_scale_uses_given_rows_and_never_zero():
+    d = np.array([[0.0, 1.0], [2.0, 5.0], [4.0, 9.0], [0.0, 3.0]])
+    assert median_scale(d, np.array([False, True, True, False])) == 3.0
+    assert median_scale(d, np.array([True, False, False, True])) == 1.0
+    assert median_scale(d, np.zeros(4, bool)) == 1.0
+
+
+def test_majority_vote_three_modalities():
+    labels = np.array([
+        [0, 0, 0, 2],
+        [0, 1, 1, 1],
+        [1, 1, 2, 0],
+    ])
+    scores = np.array([
+        [0.5, 0.9, 0.1, 0.7],
+        [0.4, 0.8, 0.5, 0.6],
+        [0.1, 0.3, 0.2, 0.5],
+    ])
+    # row 0: 0 twice -> 0, supplied by the better of modalities 0/1 (score .4 -> 1)
+    # row 1: 1 twice -> 1, best of modalities 1/2 -> 2
+    # row 2: all differ -> best score overall, modality 0 (0.1)
+    # row 3: all differ -> modality 2 (0.5)
+    resolved, source = resolve(labels, scores, majority_vote=True)
+    np.testing.assert_array_equal(resolved, [0, 1, 0, 0])
+    np.testing.assert_array_equal(source, [1, 2, 0, 2])
+    # without the vote the best score wins outright
+    resolved, source = resolve(labels, scores, majority_vote=False)
+    np.testing.assert_array_equal(source, [2, 2, 0, 2])
+    np.testing.assert_array_equal(resolved, [1, 1, 0, 0])
+
+
+def test_score_tie_goes_to_first_modality():
+    labels = np.array([[0], [1]])
+    resolved, source = resolve(labels, np.array([[0.5], [0.5]]))
+    assert resolved[0] == 0 and source[0] == 0
