@@ -215,9 +215,11 @@ def parse_args():
                         help="fractions 0.1..1.0 and 3 seeds (long: tens of minutes)")
     parser.add_argument("--fractions", type=float, nargs="+", default=None)
     parser.add_argument("--seeds", type=int, default=None)
-    parser.add_argument("--datasets", nargs="+", default=["synthetic", "mosi"],
-                        choices=["synthetic", "mosi"])
+    parser.add_argument("--datasets", nargs="+", default=["synthetic", "synthetic-hard", "mosi"],
+                        choices=["synthetic", "synthetic-hard", "mosi"])
     parser.add_argument("--noise", type=float, default=4.0, help="synthetic noise sd")
+    parser.add_argument("--hard-noise", type=float, default=8.0,
+                        help="noise sd of the harder synthetic variant (below ceiling)")
     parser.add_argument("--embed-dim", type=int, default=32)
     parser.add_argument("--pretrain-epochs", type=int, default=20)
     parser.add_argument("--dec-epochs", type=int, default=20)
@@ -238,8 +240,10 @@ def main():
     print(f"settings: {vars(args)}")
     start = time.perf_counter()
     for dataset in args.datasets:
-        task = synthetic_task(args.noise, seed=0) if dataset == "synthetic" else mosi_task(
-            args.cache_dir)
+        if dataset == "mosi":
+            task = mosi_task(args.cache_dir)
+        else:
+            task = synthetic_task(args.noise if dataset == "synthetic" else args.hard_noise, seed=0)
         print_target(task.name, run_task(task, args))
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
 

@@ -21,7 +21,9 @@ from ._labels import encode_partial_labels
 from ._losses import AutoencoderLoss, log_soft_assignment
 from ._modules import DECAutoencoder
 from ._params import check_int, check_real, is_int
-from ._training import encode, holdout_fits, n_rows, run_clustering, skorch_epochs
+from ._training import (
+    encode, holdout_fits, labelled_holdout, n_rows, run_clustering, skorch_epochs,
+)
 
 # KMeans' default, used when there are neither labels nor n_clusters
 DEFAULT_N_CLUSTERS = 8
@@ -53,6 +55,14 @@ class DECPretrainer(
        + reconstruction_weight * reconstruction + disentanglement_weight *
        disentanglement``. Training stops when fewer than ``tol`` of the hard
        assignments change between two updates, or after ``max_epochs``.
+       With labels, a stratified ``label_validation_fraction`` of the labelled
+       rows is held out of the cross-entropy and of the centres (they stay in
+       the KL and reconstruction terms as unlabelled rows); their accuracy
+       (cluster = class) picks the phase-2 epoch whose weights are kept (the
+       phase-1 state counts as epoch 0), and ``patience`` epochs without a
+       better one stop training. Ours: without it phase 2 overfits the
+       labelled rows (on CMU-MOSI text its held-out accuracy peaks after a few
+       epochs and then falls below the phase-1 encoder's).
 
     The paper gives no sizes, loss weights or learning rates. The defaults
     below marked *ours* come from DEC/IDEC practice (IDEC: reconstruction 1,
@@ -104,10 +114,17 @@ class DECPretrainer(
         Phase-1 hold-out for early stopping; None trains on every row for
         ``pretrain_max_epochs``. Ours.
     patience : int or None, default=10
-        Phase-1 epochs without a better validation loss before stopping. Ours.
+        Epochs without a better validation loss (phase 1) or held-out labelled
+        accuracy (phase 2) before stopping; None: no early stopping (phase 2
+        still keeps its best epoch). Ours.
     max_epochs : int, default=100
         Phase-2 epoch cap (paper: 100); 0 gives autoencoder-only pretraining
         (the centres are still initialised, so ``predict`` works).
+    label_validation_fraction : float or None, default=0.2
+        Fraction of each labelled class held out to select the phase-2 epoch
+        (each class keeps at least one training row); None: no hold-out, the
+        last epoch is kept. Unused without labels or with ``max_epochs=0``.
+        Ours.
     update_interval : int, default=1
         Epochs between two recomputations of the target ``P``. Ours.
     tol : float, default=1e-3
@@ -136,13 +153,21 @@ class DECPretrainer(
         ``classes_[j]``. None when fitted without labels.
     n_iter_ : int
         Phase-2 epochs run.
-    termination_condition_ : {"tol", "max_epochs"}
+    best_epoch_ : int
+        The phase-2 epoch whose weights were kept (0: the phase-1 encoder and
+        initial centres; ``n_iter_`` without a hold-out).
+    termination_condition_ : {"tol", "max_epochs", "patience"}
         Why phase 2 stopped.
+    label_holdout_ : ndarray of int
+        Training rows whose labels were held out to select the phase-2 epoch
+        (empty without a hold-out). :class:`DECClassifier` validates its
+        fine-tuning on the same rows.
     history_ : dict
         ``"autoencoder"``: per-epoch phase-1 ``train_loss``, ``valid_loss``,
         ``dur``; ``"clustering"``: per-epoch phase-2 ``loss`` and its terms,
         ``changed`` (fraction of changed assignments at that epoch's update,
-        None when no comparison) and ``dur`` (seconds).
+        None when no comparison), ``holdout_accuracy`` and ``holdout_nll``
+        (with a hold-out) and ``dur`` (seconds).
     device_ : str
         The device used for fitting.
     n_features_in_ : int
@@ -210,6 +235,7 @@ class DECPretrainer(
         validation_fraction=0.1,
         patience=10,
         max_epochs=100,
+        label_validation_fraction=0.2,
         update_interval=1,
         tol=1e-3,
         n_init=20,
@@ -236,6 +262,7 @@ class DECPretrainer(
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.max_epochs = max_epochs
+        self.label_validation_fraction = label_validation_fraction
         self.update_interval = update_interval
         self.tol = tol
         self.n_init = n_init
@@ -267,17 +294,23 @@ class DECPretrainer(
         inputs = self._net_inputs(X, specs)
         self.net_ = self._pretrain(inputs, specs, n_clusters, seed)
         module = self.net_.module_
-        self._init_centres(module, inputs, codes, n_clusters, seed)
+        held = self._label_holdout(codes, seed)
+        train_codes = codes.copy()
+        train_codes[held] = -1  # their labels only pick the phase-2 epoch
+        self._init_centres(module, inputs, train_codes, n_clusters, seed)
         weights = {"clustering": self.clustering_weight, "label": self.label_weight,
                    "reconstruction": self.reconstruction_weight,
                    "disentanglement": self.disentanglement_weight}
         generator = torch.Generator().manual_seed(seed)
-        clustering_history, self.n_iter_, self.termination_condition_ = run_clustering(
-            module, inputs, codes, weights=weights, dof=self.dof, lr=self.lr,
+        (clustering_history, self.n_iter_, self.termination_condition_,
+         self.best_epoch_) = run_clustering(
+            module, inputs, train_codes, weights=weights, dof=self.dof, lr=self.lr,
             batch_size=self.batch_size, max_epochs=self.max_epochs,
             update_interval=self.update_interval, tol=self.tol, generator=generator,
+            holdout=(held, codes[held]) if len(held) else None, patience=self.patience,
             verbose=self._verbose_level,
         )
+        self.label_holdout_ = held
         module.eval()
         self.history_ = {"autoencoder": skorch_epochs(self.net_.history),
                          "clustering": clustering_history}
@@ -362,6 +395,12 @@ class DECPretrainer(
             return net.fit(inputs, None)
         return net.initialize()
 
+    def _label_holdout(self, codes, seed) -> np.ndarray:
+        """Labelled rows held out from phase 2's cross-entropy to select its epoch."""
+        if self.max_epochs == 0:
+            return np.zeros(0, dtype=np.int64)
+        return labelled_holdout(codes, self.label_validation_fraction, seed)
+
     def _init_centres(self, module, inputs, codes, n_clusters, seed):
         """Labelled class means of ``z`` when there are labels, else k-means on ``z``."""
         z = encode(module.encoder, inputs, self.batch_size)
@@ -411,6 +450,9 @@ class DECPretrainer(
             )
         check_real("dropout", self.dropout, 0.0, 1.0, upper_open=True)
         check_real("tol", self.tol, 0.0, 1.0)
+        if self.label_validation_fraction is not None:
+            check_real("label_validation_fraction", self.label_validation_fraction, 0.0, 1.0,
+                       lower_open=True, upper_open=True)
         check_real("dof", self.dof, 0.0, np.inf, lower_open=True)
         check_real("lr", self.lr, 0.0, np.inf, lower_open=True)
         for name in ("reconstruction_weight", "disentanglement_weight", "clustering_weight",

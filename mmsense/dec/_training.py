@@ -57,7 +57,8 @@ def encode(encoder: torch.nn.Module, inputs: dict, batch_size: int) -> torch.Ten
 
 def run_clustering(module, inputs: dict, labels: np.ndarray, *, weights: dict, dof: float,
                    lr: float, batch_size: int, max_epochs: int, update_interval: int,
-                   tol: float, generator: torch.Generator, verbose: int = 0):
+                   tol: float, generator: torch.Generator, holdout=None, patience=None,
+                   verbose: int = 0):
     """Semi-supervised DEC on ``module`` (a DECAutoencoder with initialised centres).
 
     Every ``update_interval`` epochs: soft-assign the whole training set,
@@ -66,17 +67,27 @@ def run_clustering(module, inputs: dict, labels: np.ndarray, *, weights: dict, d
     ``clustering * KL(P||Q) + label * CE(labelled rows) + reconstruction * recon
     + disentanglement * disent`` (``weights`` keys).
 
+    ``holdout = (rows, codes)``: labelled rows whose labels are hidden from the
+    cross-entropy (``labels[rows]`` must be -1). After every epoch their
+    accuracy (cluster = class; ties: lower ``-log q``) is measured; the best
+    epoch's weights, the untrained start (epoch 0) included, are restored at
+    the end, and training stops after ``patience`` epochs without a better one.
+
     Returns
     -------
     history : list of dict, one per epoch trained
     n_epochs : int
-    termination : {"tol", "max_epochs"}
+    termination : {"tol", "max_epochs", "patience"}
+    best_epoch : int
+        The epoch whose weights the module holds (``n_epochs`` without holdout).
     """
     device = module_device(module)
     optimizer = torch.optim.Adam(module.parameters(), lr=lr)
     labels_t = torch.as_tensor(labels, dtype=torch.int64)
     n = n_rows(inputs)
+    best = None if holdout is None else BestEpoch(module, holdout, inputs, dof, batch_size)
     history, previous, target = [], None, None
+    termination, n_epochs = "max_epochs", max_epochs
     for epoch in range(max_epochs):
         changed = None
         if epoch % update_interval == 0:
@@ -86,16 +97,57 @@ def run_clustering(module, inputs: dict, labels: np.ndarray, *, weights: dict, d
             if previous is not None:
                 changed = assignment_change(previous, current)
                 if changed < tol:
-                    return history, epoch, "tol"
+                    termination, n_epochs = "tol", epoch
+                    break
             previous, target = current, target_distribution(q_all)
         start = time.perf_counter()
         terms = _train_epoch(module, optimizer, inputs, labels_t, target, weights, dof,
                              batch_size, generator, n, device)
-        history.append({"epoch": epoch + 1, **terms, "changed": changed,
-                        "dur": time.perf_counter() - start})
+        row = {"epoch": epoch + 1, **terms, "changed": changed}
+        if best is not None:
+            row.update(best.update(epoch + 1))
+        history.append({**row, "dur": time.perf_counter() - start})
         if verbose:
             print(f"DEC epoch {epoch + 1}: loss {terms['loss']:.4f}, changed {changed}")
-    return history, max_epochs, "max_epochs"
+        if best is not None and patience is not None and epoch + 1 - best.epoch >= patience:
+            termination, n_epochs = "patience", epoch + 1
+            break
+    if best is None:
+        return history, n_epochs, termination, n_epochs
+    best.restore()
+    return history, n_epochs, termination, best.epoch
+
+
+class BestEpoch:
+    """Keeps the weights of the epoch with the best held-out labelled accuracy."""
+
+    def __init__(self, module, holdout, inputs, dof, batch_size):
+        rows, codes = holdout
+        self.module, self.dof, self.batch_size = module, dof, batch_size
+        self.inputs = {key: values[rows] for key, values in inputs.items()}
+        self.codes = torch.as_tensor(codes, dtype=torch.int64)
+        self.epoch, self.score, self.state = 0, self.evaluate(), self.snapshot()
+
+    @torch.no_grad()
+    def evaluate(self):
+        """``(accuracy, -nll)`` of the held-out rows, compared lexicographically."""
+        z = encode(self.module.encoder, self.inputs, self.batch_size)
+        log_q = log_soft_assignment(z, self.module.centres.detach().cpu(), self.dof)
+        accuracy = float((log_q.argmax(1) == self.codes).double().mean())
+        nll = float(torch.nn.functional.nll_loss(log_q, self.codes))
+        return accuracy, -nll
+
+    def snapshot(self):
+        return {k: v.detach().clone() for k, v in self.module.state_dict().items()}
+
+    def update(self, epoch) -> dict:
+        score = self.evaluate()
+        if score > self.score:
+            self.epoch, self.score, self.state = epoch, score, self.snapshot()
+        return {"holdout_accuracy": score[0], "holdout_nll": -score[1]}
+
+    def restore(self):
+        self.module.load_state_dict(self.state)
 
 
 def _train_epoch(module, optimizer, inputs, labels, target, weights, dof, batch_size,
@@ -126,6 +178,22 @@ def _train_epoch(module, optimizer, inputs, labels, target, weights, dof, batch_
     return {name: value / n for name, value in totals.items()}
 
 
+def labelled_holdout(codes: np.ndarray, fraction, seed) -> np.ndarray:
+    """Rows (sorted) of a stratified hold-out of ``fraction`` of each labelled class.
+
+    A class keeps at least one training row; empty when ``fraction`` is None.
+    """
+    if fraction is None:
+        return np.zeros(0, dtype=np.int64)
+    rng = np.random.RandomState(seed)
+    held = []
+    for cls in np.unique(codes[codes >= 0]):
+        rows = np.flatnonzero(codes == cls)
+        n_held = min(int(np.floor(fraction * len(rows))), len(rows) - 1)
+        held.append(rng.choice(rows, n_held, replace=False))
+    return np.sort(np.concatenate(held)).astype(np.int64) if held else np.zeros(0, np.int64)
+
+
 def holdout_fits(validation_fraction, n_samples: int) -> bool:
     """Whether a random hold-out of ``validation_fraction`` leaves rows on both sides."""
     if validation_fraction is None:
@@ -137,5 +205,5 @@ def holdout_fits(validation_fraction, n_samples: int) -> bool:
 
 def skorch_epochs(history) -> list:
     """The per-epoch scalars of a skorch history (batch details dropped)."""
-    keys = ("epoch", "train_loss", "valid_loss", "dur")
+    keys = ("epoch", "train_loss", "valid_loss", "valid_acc", "dur")
     return [{k: row[k] for k in keys if k in row} for row in history]
