@@ -75,3 +75,12 @@ def test_same_seed_same_data():
 def test_bad_parameters(kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):
         make_multimodal_sentiment(20, **kwargs)
+
+
+def test_sequence_lengths_follow_one_duration_per_sample():
+    spec = {"audio": (40, 2), "vision": (80, 3)}
+    _, _, _, latent = make_multimodal_sentiment(200, spec, random_state=0, return_latent=True)
+    audio, vision = latent.lengths["audio"], latent.lengths["vision"]
+    assert audio.min() >= 10 and vision.max() <= 80
+    # the same clip duration drives both: vision has about twice audio's steps
+    np.testing.assert_allclose(vision / 80, audio / 40, atol=1 / 40)

@@ -50,8 +50,11 @@ def make_multimodal_sentiment(
     modality_informativeness : dict of str to float, default=None
         Signal scale per modality (missing names get 1.0).
     unaligned : bool, default=True
-        If True, each sequence has a random length between ``max(1, T // 4)``
-        and ``T`` steps; if False every sequence has all ``T`` steps.
+        If True, each sample has a random duration ``u`` in [0.25, 1] and each
+        of its sequences ``max(1, round(u * T))`` real steps, so lengths vary
+        across samples and correlate across modalities (as in real clips,
+        where audio and video frames both grow with the clip's duration); if
+        False every sequence has all ``T`` steps.
     noise : float, default=1.0
         Standard deviation of the per-feature Gaussian noise.
     labelled_fraction : float, default=1.0
@@ -93,6 +96,7 @@ def make_multimodal_sentiment(
     cluster = rng.randint(n_clusters, size=n_samples)
     score = np.clip(centres[cluster] + 0.25 * rng.randn(n_samples), -3.0, 3.0)
 
+    duration = rng.uniform(0.25, 1.0, size=n_samples)
     blocks, lengths = [], {}
     for spec in specs:
         d = spec.n_features
@@ -104,7 +108,10 @@ def make_multimodal_sentiment(
             blocks.append(signal + noise * rng.randn(n_samples, d))
             continue
         T = spec.n_steps
-        seq_len = rng.randint(max(1, T // 4), T + 1, size=n_samples) if unaligned else np.full(n_samples, T)
+        if unaligned:
+            seq_len = np.maximum(1, np.round(duration * T)).astype(np.int64)
+        else:
+            seq_len = np.full(n_samples, T, dtype=np.int64)
         seq = signal[:, None, :] + noise * rng.randn(n_samples, T, d)
         seq[np.arange(T)[None, :] >= seq_len[:, None]] = np.nan
         blocks.append(seq.reshape(n_samples, T * d))

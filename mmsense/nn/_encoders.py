@@ -165,8 +165,10 @@ def net_inputs(blocks) -> dict:
     """
     inputs = {}
     for name, block in blocks.items():
-        # networks compute in float32; float32 input passes through without a copy
-        inputs[name] = block.values.astype(np.float32, copy=False)
+        # networks compute in float32; float32 input passes through without a copy,
+        # except read-only input (a memmap), which torch cannot wrap safely
+        values = block.values.astype(np.float32, copy=False)
+        inputs[name] = values if values.flags.writeable else values.copy()
         if block.lengths is not None:
             inputs[lengths_key(name)] = block.lengths
     return inputs
