@@ -11,9 +11,7 @@ from ._pickle_files import read_pickle, row_ids, split_column, split_parts, stac
 from ._sequences import (
     check_nonfinite_param,
     check_text_param,
-    handle_nonfinite,
-    nan_pad,
-    pool_steps,
+    modality_array,
     steps_mask_from_lengths,
 )
 
@@ -142,11 +140,9 @@ def load_mmsa_pickle(
                 mask, lengths_source[name] = text_mask, "text_bert attention mask"
         else:
             mask, lengths_source[name] = _steps_mask(parts, name, seq, text_mask, source=source)
-        replaced[name] = handle_nonfinite(seq, mask, nonfinite, source=source, key=name, ids=ids)
-        if name == "text" and text != "sequence":
-            arrays[name] = pool_steps(seq, mask, text, source=source, key=name, ids=ids)
-        else:
-            arrays[name] = nan_pad(seq, mask)
+        arrays[name], replaced[name] = modality_array(
+            name, seq, mask, text=text, nonfinite=nonfinite, source=source, ids=ids
+        )
     X, spec = stack_modalities(**arrays)
     raw_text = None
     if all("raw_text" in part for _, part in parts):

@@ -11,9 +11,7 @@ from ._pickle_files import read_pickle, row_ids, split_column, split_parts, stac
 from ._sequences import (
     check_nonfinite_param,
     check_text_param,
-    handle_nonfinite,
-    nan_pad,
-    pool_steps,
+    modality_array,
 )
 
 SENTIMENT_RANGE = (-3.0, 3.0)
@@ -93,11 +91,9 @@ def load_mult_pickle(
         seq = stacked(parts, name, source=source, ndim=3)
         check_same_rows({"labels": len(y), name: len(seq)}, source=source)
         mask = (seq != 0).any(axis=2)
-        replaced[name] = handle_nonfinite(seq, mask, nonfinite, source=source, key=name, ids=ids)
-        if name == "text" and text != "sequence":
-            arrays[name] = pool_steps(seq, mask, text, source=source, key=name, ids=ids)
-        else:
-            arrays[name] = nan_pad(seq, mask)
+        arrays[name], replaced[name] = modality_array(
+            name, seq, mask, text=text, nonfinite=nonfinite, source=source, ids=ids
+        )
     X, spec = stack_modalities(**arrays)
     return Bunch(data=X, target=y, modalities=spec, ids=ids, split=split,
                  nonfinite_replaced=replaced, dropped=make_dropped(), filename=source)

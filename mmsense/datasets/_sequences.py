@@ -68,6 +68,19 @@ def nan_pad(seq, mask) -> np.ndarray:
     return seq
 
 
+def modality_array(name, seq, mask, *, text, nonfinite, source, ids):
+    """One loaded modality in the contract's form, and how many values were replaced.
+
+    Non-finite values in real steps are handled first (``nonfinite``); text is
+    then pooled when ``text`` is ``"first"`` or ``"mean"``, and every other
+    sequence keeps its real steps with NaN padding.
+    """
+    replaced = handle_nonfinite(seq, mask, nonfinite, source=source, key=name, ids=ids)
+    if name == "text" and text != "sequence":
+        return pool_steps(seq, mask, text, source=source, key=name, ids=ids), replaced
+    return nan_pad(seq, mask), replaced
+
+
 def steps_mask_from_lengths(lengths, n_steps, *, source, key) -> np.ndarray:
     """Post-padding mask: the first ``length`` steps of each row are real.
 
