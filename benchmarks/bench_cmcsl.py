@@ -26,6 +26,7 @@ adds OpenMP overhead on a shared CPU); the throughput part uses all threads.
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import time
@@ -65,11 +66,11 @@ TASKS = {"binary": dict(task="binary", n_clusters=7), "multiclass": dict(task="m
                                                                          n_clusters=4)}
 
 
-def classifiers():
+def classifiers(mlp_device="auto"):
     return {
         "GNB": GaussianNB(),
         "LR": LogisticRegression(max_iter=500),
-        "MLP": TorchMLPClassifier(max_epochs=30, lr=3e-3, device="auto", random_state=0),
+        "MLP": TorchMLPClassifier(max_epochs=30, lr=3e-3, device=mlp_device, random_state=0),
     }
 
 
@@ -143,7 +144,8 @@ def run_fold(X, y, spec, train, test, budget, rng, clfs, with_baselines, full):
             if clf_name == "MLP" and not full and label not in MLP_DEFAULT_METHODS:
                 continue
             model = CMCSLSelfLabeler(clone(clf), modalities=spec, random_state=0,
-                                     device="cpu" if clf_name != "MLP" else "auto", **params)
+                                     device="cpu" if clf_name != "MLP" else clf.device,
+                                     **params)
             model.fit(X[train], y_semi)
             per_mod = model.modality_predict(X[test])
             scores = {m: balanced_accuracy_score(y[test], p) for m, p in per_mod.items()}
@@ -220,9 +222,10 @@ def print_targets(title, results, budgets, weak, strong, small=(1, 2, 5)):
                       + " ".join(f"{d:+.3f}" for d in strong_delta))
 
 
-def throughput(sizes, n_seeds, n_features, n_classes, chunk_size, repeats):
+def throughput(sizes, n_seeds, n_features, n_classes, chunk_size, repeats, device="cpu"):
     print(f"\n## propagation throughput: 2 modalities x {n_features} features, {n_seeds} seeds, "
-          f"{n_classes} classes, chunk_size={chunk_size}, nearest_seed + ratio resolution")
+          f"{n_classes} classes, chunk_size={chunk_size}, nearest_seed + ratio resolution, "
+          f"device {device}")
     import torch
     print(f"torch threads: {torch.get_num_threads()}", flush=True)
     print("| rows | median s | runs | rows/s | matmul GFLOP/s | peak RSS GB |")
@@ -239,7 +242,7 @@ def throughput(sizes, n_seeds, n_features, n_classes, chunk_size, repeats):
             t0 = time.perf_counter()
             labels, scores = [], []
             for Z in mods:
-                prop = propagate(Z, labelled, y, n_classes, chunk_size=chunk_size, device="cpu")
+                prop = propagate(Z, labelled, y, n_classes, chunk_size=chunk_size, device=device)
                 labels.append(prop.labels)
                 scores.append(modality_scores(prop.class_distances, "ratio",
                                               median_scale(prop.class_distances, ~labelled)))
@@ -269,6 +272,15 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, default=300)
     p.add_argument("--chunk-size", type=int, default=65536)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--classifiers", nargs="+", choices=("GNB", "LR", "MLP"), default=None,
+                   help="with --full: only these final classifiers")
+    p.add_argument("--no-sklearn-baselines", action="store_true",
+                   help="skip LabelSpreading and SelfTraining")
+    p.add_argument("--mlp-device", default="auto", help="torch device of the MLP classifier")
+    p.add_argument("--json", default=None,
+                   help="also write every (budget, classifier, method, view) mean to this file")
+    p.add_argument("--device", default="cpu",
+                   help="torch device for the throughput part (host arrays in and out)")
     args = p.parse_args(argv)
     if args.quick:
         args.scenarios, args.tasks, args.budgets = ["weak-2mod"], ["binary"], [1, 5, 20]
@@ -276,15 +288,19 @@ def main(argv=None):
     start = time.perf_counter()
     import torch
     n_threads = torch.get_num_threads()
+    all_results = []
     if not args.skip_accuracy:
         torch.set_num_threads(1)
-        clfs = classifiers()
+        clfs = classifiers(args.mlp_device)
+        if args.classifiers:
+            clfs = {k: v for k, v in clfs.items() if k in args.classifiers}
         first = {"GNB": clfs["GNB"]} if not args.full else clfs
         for scenario in args.scenarios:
             for task in args.tasks:
                 t0 = time.perf_counter()
                 results, weak, strong = evaluate(scenario, task, args.budgets, first,
-                                                 args.n_samples, full=args.full)
+                                                 args.n_samples, full=args.full,
+                                                 with_baselines=not args.no_sklearn_baselines)
                 if (not args.full and not args.quick and scenario == args.scenarios[0]
                         and task == args.tasks[0]):
                     more = {k: v for k, v in clfs.items() if k != "GNB"}
@@ -297,11 +313,18 @@ def main(argv=None):
                 print_table(title, results, args.budgets, views)
                 print_targets(title, results, args.budgets, weak, strong)
                 print(f"({time.perf_counter() - t0:.0f} s)", flush=True)
+                if args.json:
+                    all_results.extend(
+                        dict(scenario=scenario, task=task, budget=k[0], clf=k[1], method=k[2],
+                             weak=weak, strong=strong,
+                             views={view: float(np.mean(v)) for view, v in store.items()})
+                        for k, store in results.items())
+                    Path(args.json).write_text(json.dumps(all_results, indent=1))
                 sys.stdout.flush()
     if not args.skip_throughput:
         torch.set_num_threads(n_threads)
         throughput([int(s) for s in args.sizes], args.seeds, 512, 5, args.chunk_size,
-                   args.repeats)
+                   args.repeats, args.device)
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
 
 

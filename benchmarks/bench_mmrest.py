@@ -90,7 +90,8 @@ def split_rows(X, y):
 
 def bench_synthetic(args):
     print(f"\n== 1. synthetic, MOSI-size ({'/'.join(map(str, MOSI_SIZES))}), "
-          f"{args.epochs} epochs, torch threads {torch.get_num_threads()}, {load_average()}")
+          f"{args.epochs} epochs, device {args.device}, torch threads {torch.get_num_threads()}, "
+          f"{load_average()}")
     cases = [
         ("varying lengths, bucketed batches", True, True),
         ("varying lengths, random batches", True, False),
@@ -103,7 +104,7 @@ def bench_synthetic(args):
                                                random_state=0)
         (X_tr, y_tr), valid, (X_te, y_te) = split_rows(X, y)
         reg = MMRestRegressor(spec, max_epochs=args.epochs, patience=None,
-                              bucket_by_length=bucket, random_state=0)
+                              bucket_by_length=bucket, device=args.device, random_state=0)
         reset_peak_rss()
         start, cpu_start = time.perf_counter(), time.process_time()
         reg.fit(X_tr, y_tr, validation_data=valid)
@@ -170,6 +171,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (1: the LSTM's per-step synchronisation makes "
                              "more threads slower on a busy shared CPU)")
+    parser.add_argument("--device", default="auto", help="torch device of the synthetic fits")
     parser.add_argument("--data-dir", default=None, help="folder holding mosi/ (default: shared)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 from sklearn.utils.class_weight import compute_class_weight
 
 from mmsense.cmcsl import TorchMLPClassifier
@@ -78,3 +79,17 @@ def test_bad_params(params, match):
     X, y = _blobs()
     with pytest.raises(ValueError, match=match):
         TorchMLPClassifier(device="cpu", **params).fit(X, y)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_fit_then_cpu_load(monkeypatch):
+    X, y = _blobs()
+    clf = TorchMLPClassifier(max_epochs=5, device="cuda", random_state=0).fit(X, y)
+    assert clf.device_ == "cuda"
+    assert next(clf.net_.module_.parameters()).is_cuda
+    blob = pickle.dumps(clf)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    loaded = pickle.loads(blob)
+    assert loaded.device_ == "cpu"
+    assert not next(loaded.net_.module_.parameters()).is_cuda
+    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-5)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from mmsense import stack_modalities
@@ -148,3 +149,19 @@ def test_sequence_modality_pools_to_mean_of_real_steps():
                          for i, n in enumerate(lengths)])
     np.testing.assert_allclose(vectors["audio"], expected, rtol=1e-6)
     np.testing.assert_allclose(vectors["text"], X[:, :3])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("clustering", ["nearest_seed", "kmeans"])
+def test_cuda_propagation_matches_the_cpu(clustering):
+    rng = np.random.RandomState(0)
+    X = (rng.randn(3000, 16) + 2 * np.eye(3, 16)[rng.randint(3, size=3000)]).astype(np.float32)
+    y = rng.randint(3, size=3000)
+    labelled = np.zeros(3000, bool)
+    labelled[rng.choice(3000, 30, replace=False)] = True
+    cpu = propagate(X, labelled, y, 3, clustering=clustering, chunk_size=500, device="cpu")
+    gpu = propagate(X, labelled, y, 3, clustering=clustering, chunk_size=500, device="cuda")
+    np.testing.assert_array_equal(gpu.labels, cpu.labels)
+    # float32 |x|^2 - 2 x.c + |c|^2: a seed's distance to itself is the square root of a
+    # rounding error, up to ~1e-3 on either device
+    np.testing.assert_allclose(gpu.class_distances, cpu.class_distances, rtol=1e-4, atol=5e-3)

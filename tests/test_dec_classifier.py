@@ -166,5 +166,6 @@ def test_cuda_fit_then_cpu_load(monkeypatch):
     blob = pickle.dumps(clf)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     loaded = pickle.loads(blob)
+    assert loaded.device_ == "cpu"
     assert not next(loaded.net_.module_.parameters()).is_cuda
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-4)

@@ -254,5 +254,6 @@ def test_cuda_fit_then_cpu_load(monkeypatch):
     blob = pickle.dumps(dec)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     loaded = pickle.loads(blob)
+    assert loaded.device_ == "cpu"
     assert not next(loaded.net_.module_.parameters()).is_cuda
     np.testing.assert_allclose(loaded.transform(X), dec.transform(X), atol=1e-4)

@@ -60,7 +60,7 @@ def test_held_out_labels_are_hidden_from_centres_and_cross_entropy(monkeypatch):
     held = dec.label_holdout_
     assert len(held) > 0 and (y[held] >= 0).all()
     # one full batch: rows shuffled, so compare label counts: held-out rows count as unlabelled
-    labels = seen[0].numpy()
+    labels = seen[0].cpu().numpy()
     assert (labels >= 0).sum() == (y >= 0).sum() - len(held)
 
 

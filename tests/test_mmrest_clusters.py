@@ -51,8 +51,8 @@ class _RecordCenters(Callback):
         self.centers, self.bins = [], []
 
     def on_epoch_end(self, net, **kwargs):
-        self.centers.append(net.module_.centers.detach().numpy().copy())
-        self.bins.append(net.module_.bins.detach().numpy().copy())
+        self.centers.append(net.module_.centers.detach().cpu().numpy())
+        self.bins.append(net.module_.bins.detach().cpu().numpy())
 
 
 def test_cluster_identity_kept_across_training_epochs():

@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from mmsense.datasets import make_multimodal_sentiment
 from mmsense.metrics import get_msa_scorer
 from mmsense.mmrest import MMRestRegressor
+from mmsense.nn import resolve_device
 
 TINY = dict(hidden_dim=8, decision_dim=8, receptive_field=8, max_epochs=2, batch_size=32)
 SPEC = {"text": 10, "audio": (6, 3), "vision": (5, 4)}
@@ -58,7 +59,7 @@ def test_fitted_attributes(fitted, data):
     assert set(fitted.cluster_bins_) <= set(range(7))
     assert fitted.metric_.shape == (d, d) and fitted.local_metrics_.shape == (k, d, d)
     assert fitted.n_features_in_ == X.shape[1]
-    assert fitted.device_ == "cpu"
+    assert fitted.device_ == resolve_device("auto")
     # metrics stay symmetric PSD after training (projected after every step)
     for metric in [fitted.metric_, *fitted.local_metrics_]:
         np.testing.assert_allclose(metric, metric.T, atol=1e-6)

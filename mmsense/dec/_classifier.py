@@ -230,7 +230,7 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
             split = dict(train_split=predefined_split(Dataset(_rows(inputs, valid), codes[valid])),
                          callbacks=self._accuracy_stopping())
         ratio = self.encoder_lr_ratio if self.pretrain else 1.0
-        net = NeuralNet(
+        net = _PretrainedModuleNet(
             module=module,
             criterion=torch.nn.CrossEntropyLoss,
             optimizer=torch.optim.Adam,
@@ -288,6 +288,18 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_int("max_epochs", self.max_epochs, minimum=1)
         check_real("lr", self.lr, 0.0, np.inf, lower_open=True)
         check_real("encoder_lr_ratio", self.encoder_lr_ratio, 0.0, np.inf, lower_open=True)
+
+
+class _PretrainedModuleNet(NeuralNet):
+    """NeuralNet given its module as an instance (the pretrained encoder plus head).
+
+    skorch pickles ``module_`` through its CUDA-aware path but the ``module``
+    parameter through plain pickle, so a CUDA instance there would stop a
+    GPU-fitted classifier from loading on a CPU-only machine; listing it routes
+    it through the same path.
+    """
+
+    cuda_dependent_attributes_ = NeuralNet.cuda_dependent_attributes_ + ["module"]
 
 
 def _rows(inputs: dict, mask) -> dict:

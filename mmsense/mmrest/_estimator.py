@@ -286,12 +286,6 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         tags.input_tags.allow_nan = False  # NaN only as sequence padding, not in general
         return tags
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        # a model fitted on CUDA and loaded on a CPU-only machine: skorch maps it to the CPU
-        if "net_" in self.__dict__:
-            self.device_ = str(self.net_.device)
-
     # -- helpers -------------------------------------------------------------------------------
 
     def _inputs_for_inference(self, X):

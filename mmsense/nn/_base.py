@@ -24,8 +24,15 @@ class NeuralEstimatorMixin:
     """Mixin for estimators with ``device``, ``random_state``, ``validation_fraction``,
     ``patience`` and ``verbose`` parameters.
 
-    Sets ``device_`` (the device actually used) during :meth:`_start_torch_fit`.
+    Sets ``device_`` (the device actually used) during :meth:`_start_torch_fit`;
+    after unpickling, ``device_`` follows the device skorch put ``net_`` on (a
+    model fitted on CUDA and loaded on a CPU-only machine is moved to the CPU).
     """
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "net_" in self.__dict__:
+            self.device_ = str(self.net_.device)
 
     def _start_torch_fit(self) -> int:
         """Resolve the device and seed torch; return the int seed used."""
