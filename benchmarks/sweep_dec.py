@@ -1,0 +1,114 @@
+"""Validation-split sweep of DEC pretraining settings, one (dataset, variant, seed) per call.
+
+Picks DECPretrainer/DECClassifier defaults on validation data only: CMU-MOSI's
+standard *valid* split (text features) and a validation part of the synthetic
+data; the test accuracy is recorded for the report, never for the choice.
+Each call prints one JSON line, so many calls can run side by side:
+
+    python benchmarks/sweep_dec.py --list                       # the variants
+    python benchmarks/sweep_dec.py mosi c 0 --mosi-npz mosi_text.npz
+
+``--mosi-npz`` is an ``np.savez`` of ``X`` (TextEmbedder features of every MOSI
+transcript), ``y`` (polarity) and ``split`` (train/valid/test), so the sweep
+needs neither the shared data nor the text model where it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import accuracy_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.bench_dec import MOSI_SIZES, hide_labels  # noqa: E402
+from mmsense.datasets import make_multimodal_sentiment  # noqa: E402
+from mmsense.dec import DECClassifier, DECPretrainer  # noqa: E402
+from mmsense.preprocessing import ModalityScaler  # noqa: E402
+
+# name -> (pretrain?, DECPretrainer overrides, DECClassifier overrides)
+VARIANTS = {
+    "a": (False, {}, {}),
+    "b": (True, {"max_epochs": 0}, {}),
+    "c": (True, {}, {}),
+    "c_lw0": (True, {"label_weight": 0.0}, {}),
+    "c_lw0.01": (True, {"label_weight": 0.01}, {}),
+    "c_lw0.1": (True, {"label_weight": 0.1}, {}),
+    "c_cw0.01": (True, {"clustering_weight": 0.01}, {}),
+    "c_cw1": (True, {"clustering_weight": 1.0}, {}),
+    "c_lw0_cw1": (True, {"label_weight": 0.0, "clustering_weight": 1.0}, {}),
+    "c_ui5": (True, {"update_interval": 5}, {}),
+    "c_dec5": (True, {"max_epochs": 5}, {}),
+}
+
+
+def load(dataset, mosi_npz):
+    """(spec, (X, y) for train, valid, test), scaled on train."""
+    if dataset == "mosi":
+        data = np.load(mosi_npz)
+        parts = [(data["X"][data["split"] == s], data["y"][data["split"] == s])
+                 for s in ("train", "valid", "test")]
+        spec = {"text": data["X"].shape[1]}
+    else:
+        noise = {"synthetic": 4.0, "synthetic-hard": 8.0}[dataset]
+        X, y, spec = make_multimodal_sentiment(sum(MOSI_SIZES), task="binary", noise=noise,
+                                               random_state=0)
+        cut = np.cumsum(MOSI_SIZES)[:2]
+        parts = list(zip(np.split(X, cut), np.split(y, cut)))
+    scaler = ModalityScaler(modalities=spec).fit(parts[0][0])
+    return spec, [(scaler.transform(X), y) for X, y in parts]
+
+
+def make(spec, variant, seed, args):
+    pretrain, pre_kw, clf_kw = VARIANTS[variant]
+    pre = DECPretrainer(**{
+        **dict(modalities=spec, embed_dim=args.embed_dim, hidden_dims=(2 * args.embed_dim,),
+               latent_dim=args.embed_dim // 2, pretrain_max_epochs=args.pretrain_epochs,
+               max_epochs=args.dec_epochs, patience=args.patience, random_state=seed),
+        **pre_kw})
+    return DECClassifier(pre, pretrain=pretrain, max_epochs=args.finetune_epochs,
+                         patience=args.patience, random_state=seed, **clf_kw)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("dataset", nargs="?", choices=("mosi", "synthetic", "synthetic-hard"))
+    p.add_argument("variant", nargs="?", choices=tuple(VARIANTS))
+    p.add_argument("seed", nargs="?", type=int)
+    p.add_argument("--list", action="store_true")
+    p.add_argument("--fraction", type=float, default=0.4)
+    p.add_argument("--mosi-npz", default="mosi_text.npz")
+    p.add_argument("--embed-dim", type=int, default=32)
+    p.add_argument("--pretrain-epochs", type=int, default=20)
+    p.add_argument("--dec-epochs", type=int, default=20)
+    p.add_argument("--finetune-epochs", type=int, default=30)
+    p.add_argument("--patience", type=int, default=5)
+    p.add_argument("--device", default="cpu")
+    args = p.parse_args()
+    if args.list:
+        print("\n".join(VARIANTS))
+        return
+    spec, ((X_tr, y_tr), (X_va, y_va), (X_te, y_te)) = load(args.dataset, args.mosi_npz)
+    y_partial = hide_labels(y_tr, args.fraction, np.random.RandomState(args.seed))
+    clf = make(spec, args.variant, args.seed, args).set_params(device=args.device)
+    if clf.pretrain:
+        clf.set_params(pretrainer__device=args.device)
+    start = time.perf_counter()
+    clf.fit(X_tr, y_partial)
+    print(json.dumps({
+        "dataset": args.dataset, "variant": args.variant, "seed": args.seed,
+        "fraction": args.fraction, "valid_acc": accuracy_score(y_va, clf.predict(X_va)),
+        "test_acc": accuracy_score(y_te, clf.predict(X_te)),
+        "fit_s": time.perf_counter() - start, "torch_threads": torch.get_num_threads(),
+        "dec_epochs": None if clf.pretrainer_ is None else clf.pretrainer_.n_iter_,
+        "best_dec_epoch": None if clf.pretrainer_ is None else clf.pretrainer_.best_epoch_,
+    }))
+
+
+if __name__ == "__main__":
+    main()
