@@ -66,9 +66,10 @@ class DECPretrainer(
 
     The paper gives no sizes, loss weights or learning rates. The defaults
     below marked *ours* come from DEC/IDEC practice (IDEC: reconstruction 1,
-    clustering 0.1, Adam 1e-3; DEC: ``a = 1``, ``tol = 0.1%``). The paper's
-    loss ``KL + beta * CE + alpha * recon`` is this loss divided by
-    ``clustering_weight``, so the defaults mean ``beta = 10``, ``alpha = 10``
+    clustering 0.1, Adam 1e-3; DEC: ``a = 1``, ``tol = 0.1%``), except
+    ``label_weight``, chosen on validation data. The paper's loss
+    ``KL + beta * CE + alpha * recon`` is this loss divided by
+    ``clustering_weight``, so the defaults mean ``beta = 0``, ``alpha = 10``
     (Adam is insensitive to the overall scale).
 
     Parameters
