@@ -21,6 +21,10 @@ adds OpenMP overhead on a shared CPU); the throughput part uses all threads.
     OMP_NUM_THREADS=2 python benchmarks/bench_cmcsl.py            # default (~25 min)
     OMP_NUM_THREADS=2 python benchmarks/bench_cmcsl.py --full     # full grid
     python benchmarks/bench_cmcsl.py --skip-accuracy              # throughput only
+    python benchmarks/bench_cmcsl.py --skip-accuracy --device cuda  # throughput on a GPU
+    # one slice of the grid, MLP only, means written to JSON (run many side by side)
+    python benchmarks/bench_cmcsl.py --full --classifiers MLP --no-sklearn-baselines \
+        --scenarios weak-2mod --tasks binary --budgets 1 --skip-throughput --json out.json
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ import torch
 from sklearn.metrics import accuracy_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.bench_dec import MOSI_SIZES, hide_labels  # noqa: E402
+from benchmarks.bench_dec import MOSI_SIZES, Task, hide_labels, sklearn_methods  # noqa: E402
 from mmsense.datasets import make_multimodal_sentiment  # noqa: E402
 from mmsense.dec import DECClassifier, DECPretrainer  # noqa: E402
 from mmsense.preprocessing import ModalityScaler  # noqa: E402
@@ -44,7 +44,13 @@ VARIANTS = {
     "c_lw0_cw1": (True, {"label_weight": 0.0, "clustering_weight": 1.0}, {}),
     "c_ui5": (True, {"update_interval": 5}, {}),
     "c_dec5": (True, {"max_epochs": 5}, {}),
+    "a_dropout0": (False, {"dropout": 0.0}, {}),
+    "c_dropout0": (True, {"dropout": 0.0}, {}),
+    "a_lr3e-4": (False, {}, {"lr": 3e-4}),
+    "c_lr3e-4": (True, {}, {"lr": 3e-4}),
 }
+# the sklearn baselines of bench_dec.py, on each modality averaged over its real steps
+SKLEARN_VARIANTS = {"spread": "(d) spread", "selftrain": "(e) selftrain"}
 
 
 def load(dataset, mosi_npz):
@@ -78,7 +84,7 @@ def make(spec, variant, seed, args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("dataset", nargs="?", choices=("mosi", "synthetic", "synthetic-hard"))
-    p.add_argument("variant", nargs="?", choices=tuple(VARIANTS))
+    p.add_argument("variant", nargs="?", choices=tuple(VARIANTS) + tuple(SKLEARN_VARIANTS))
     p.add_argument("seed", nargs="?", type=int)
     p.add_argument("--list", action="store_true")
     p.add_argument("--fraction", type=float, default=0.4)
@@ -91,10 +97,21 @@ def main():
     p.add_argument("--device", default="cpu")
     args = p.parse_args()
     if args.list:
-        print("\n".join(VARIANTS))
+        print("\n".join([*VARIANTS, *SKLEARN_VARIANTS]))
         return
     spec, ((X_tr, y_tr), (X_va, y_va), (X_te, y_te)) = load(args.dataset, args.mosi_npz)
     y_partial = hide_labels(y_tr, args.fraction, np.random.RandomState(args.seed))
+    if args.variant in SKLEARN_VARIANTS:
+        pool = Task("", spec, X_tr, y_tr, X_te, y_te).pooled
+        est = sklearn_methods(args.seed)[SKLEARN_VARIANTS[args.variant]]
+        start = time.perf_counter()
+        est.fit(pool(X_tr), y_partial)
+        print(json.dumps({
+            "dataset": args.dataset, "variant": args.variant, "seed": args.seed,
+            "fraction": args.fraction, "valid_acc": accuracy_score(y_va, est.predict(pool(X_va))),
+            "test_acc": accuracy_score(y_te, est.predict(pool(X_te))),
+            "fit_s": time.perf_counter() - start}))
+        return
     clf = make(spec, args.variant, args.seed, args).set_params(device=args.device)
     if clf.pretrain:
         clf.set_params(pretrainer__device=args.device)
