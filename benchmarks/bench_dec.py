@@ -177,7 +177,12 @@ def n_params(pre, spec, n_classes=2):
     return sum(p.numel() for p in module.parameters())
 
 
-def run_task(task, args):
+def run_task(task, args, task_for_seed=None):
+    """The labelled-fraction rows for one dataset.
+
+    ``task_for_seed(seed)``, when given, draws a new dataset for every seed
+    (``--redraw-data``); ``task`` is then seed 0's draw, used for the header.
+    """
     summary = {}
     print(f"\n== {task.name}: {len(task.X_train)} train / {len(task.X_test)} test rows, "
           f"{task.X_train.shape[1]} columns, spec {task.spec}")
@@ -188,6 +193,8 @@ def run_task(task, args):
     for fraction in args.fractions:
         results = {}
         for seed in range(args.seeds):
+            if task_for_seed is not None:
+                task = task_for_seed(seed)
             y_partial = hide_labels(task.y_train, fraction, np.random.RandomState(seed))
             for name, clf in network_methods(task.spec, args, seed).items():
                 results.setdefault(name, []).append(run_network(clf, task, y_partial))
@@ -225,6 +232,9 @@ def parse_args():
     parser.add_argument("--dec-epochs", type=int, default=20)
     parser.add_argument("--finetune-epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument("--redraw-data", action="store_true",
+                        help="synthetic data: a new draw (random_state=seed) for every seed "
+                             "instead of draw 0 for all")
     parser.add_argument("--cache-dir", default="/tmp/mmsense-text-cache",
                         help="TextEmbedder cache for the MOSI transcripts")
     args = parser.parse_args()
@@ -242,9 +252,12 @@ def main():
     for dataset in args.datasets:
         if dataset == "mosi":
             task = mosi_task(args.cache_dir)
-        else:
-            task = synthetic_task(args.noise if dataset == "synthetic" else args.hard_noise, seed=0)
-        print_target(task.name, run_task(task, args))
+            print_target(task.name, run_task(task, args))
+            continue
+        noise = args.noise if dataset == "synthetic" else args.hard_noise
+        task = synthetic_task(noise, seed=0)
+        redraw = (lambda seed: synthetic_task(noise, seed=seed)) if args.redraw_data else None
+        print_target(task.name, run_task(task, args, redraw))
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
 
 
