@@ -48,6 +48,12 @@ VARIANTS = {
     "c_dropout0": (True, {"dropout": 0.0}, {}),
     "a_lr3e-4": (False, {}, {"lr": 3e-4}),
     "c_lr3e-4": (True, {}, {"lr": 3e-4}),
+    "a_layers1": (False, {"num_layers": 1}, {}),
+    "a_dropout0.3": (False, {"dropout": 0.3}, {}),
+    "a_embed16": (False, {"embed_dim": 16}, {}),
+    "c_layers1": (True, {"num_layers": 1}, {}),
+    "c_dropout0.3": (True, {"dropout": 0.3}, {}),
+    "c_embed16": (True, {"embed_dim": 16}, {}),
 }
 # the sklearn baselines of bench_dec.py, on each modality averaged over its real steps
 SKLEARN_VARIANTS = {"spread": "(d) spread", "selftrain": "(e) selftrain"}
