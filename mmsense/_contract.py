@@ -255,12 +255,21 @@ def split_modalities(X: np.ndarray, specs: Sequence[Modality]) -> dict[str, Moda
     return blocks
 
 
-def validate_multimodal(estimator, X, y=None, *, reset: bool = True, **check_params):
+_OWN_MODALITIES = object()
+
+
+def validate_multimodal(estimator, X, y="no_validation", *, reset: bool = True,
+                        modalities=_OWN_MODALITIES, **check_params):
     """``validate_data`` for multimodal estimators.
 
     Accepts float32 or float64 (float32 is kept, never copied to float64), lets
     NaN through for sequence padding, then checks ``X`` against
-    ``estimator.modalities``.
+    ``modalities``: by default ``estimator.modalities``; a meta-estimator whose
+    spec lives in a sub-estimator passes that spec.
+
+    ``y`` follows ``validate_data``: ``None`` raises for an estimator whose
+    tags require ``y``, and is returned as ``None`` otherwise; leave it out at
+    predict time.
 
     Returns
     -------
@@ -275,11 +284,14 @@ def validate_multimodal(estimator, X, y=None, *, reset: bool = True, **check_par
     # would build a boolean mask of the whole matrix
     params = dict(dtype=[np.float32, np.float64], ensure_all_finite=False)
     params.update(check_params)
-    if y is None:
-        X = validate_data(estimator, X, reset=reset, **params)
+    validated = validate_data(estimator, X, y, reset=reset, **params)
+    if y is None or (isinstance(y, str) and y == "no_validation"):
+        X, y = validated, None
     else:
-        X, y = validate_data(estimator, X, y, reset=reset, **params)
-    specs = parse_modalities(estimator.modalities, X.shape[1])
+        X, y = validated
+    if modalities is _OWN_MODALITIES:
+        modalities = estimator.modalities
+    specs = parse_modalities(modalities, X.shape[1])
     check_modality_values(X, specs)
     return X, y, specs
 

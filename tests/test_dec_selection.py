@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from mmsense._contract import parse_modalities
 from mmsense.datasets import make_multimodal_sentiment
 from mmsense.dec import DECClassifier, DECPretrainer
 from mmsense.dec import _classifier, _training
@@ -126,7 +127,8 @@ def test_fine_tuning_does_not_reinitialise_the_pretrained_encoder():
     clf = DECClassifier(pretrainer(), lr=1e-12, max_epochs=1, random_state=0).fit(X, y)
     z = clf.pretrainer_.transform(X)
     encoder = clf.net_.module_.encoder
-    z_fine_tuned = _training.encode(encoder, clf._net_inputs(X, clf._specs), 16).numpy()
+    specs = parse_modalities(clf._modalities, X.shape[1])
+    z_fine_tuned = _training.encode(encoder, clf._net_inputs(X, specs), 16).numpy()
     np.testing.assert_allclose(z_fine_tuned, z, atol=1e-4)
 
 

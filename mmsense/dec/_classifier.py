@@ -7,13 +7,13 @@ import copy
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, EpochScoring
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
-from .._contract import check_modality_values, parse_modalities
+from .._contract import validate_multimodal
 from ..nn import NeuralEstimatorMixin, seed_torch
 from ._labels import encode_partial_labels
 from ._modules import EncoderClassifier
@@ -150,10 +150,7 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         self : DECClassifier
         """
         pretrainer = self._pretrainer()
-        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64],
-                             ensure_all_finite=False)
-        specs = parse_modalities(pretrainer.modalities, X.shape[1])
-        check_modality_values(X, specs)
+        X, y, specs = validate_multimodal(self, X, y, modalities=pretrainer.modalities)
         self._check_params()
         classes, codes = encode_partial_labels(y)
         _check_labelled_classes(classes, pretrainer.n_clusters)
@@ -168,7 +165,7 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.net_.module_.eval()
         self.history_ = skorch_epochs(self.net_.history)
         self.classes_ = classes
-        self._specs = specs
+        self._modalities = pretrainer.modalities  # the spec checked at predict time
         return self
 
     def predict_proba(self, X):
@@ -183,10 +180,8 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes), columns in ``classes_`` order
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64],
-                          ensure_all_finite=False)
-        check_modality_values(X, self._specs)
-        logits = encode(self.net_.module_, self._net_inputs(X, self._specs), self.batch_size)
+        X, _, specs = validate_multimodal(self, X, reset=False, modalities=self._modalities)
+        logits = encode(self.net_.module_, self._net_inputs(X, specs), self.batch_size)
         return torch.softmax(logits, dim=1).numpy()
 
     def predict(self, X):
