@@ -33,6 +33,25 @@ def test_scores_follow_clusters():
         assert abs(y[latent.cluster == k].mean() - centre) < 0.1
 
 
+def test_latent_views_reconstruct_the_signal():
+    """The returned views are the generator's: X minus the view's signal is the noise."""
+    spec = {"text": 6, "audio": (4, 3)}
+    X, _, _, latent = make_multimodal_sentiment(
+        400, spec, noise=0.5, modality_informativeness={"audio": 2.0}, random_state=3,
+        return_latent=True,
+    )
+    blocks = split_modalities(X, parse_modalities(spec, X.shape[1]))
+    for name, block in blocks.items():
+        view = latent.views[name]
+        signal = view.informativeness * (view.prototypes[latent.cluster]
+                                         + latent.score[:, None] * view.direction)
+        values = block.values if block.lengths is None else block.values[:, 0]
+        residual = values - signal
+        assert abs(residual.std() - latent.noise) < 0.05
+        assert abs(residual.mean()) < 0.05
+    assert latent.views["audio"].informativeness == 2.0
+
+
 def test_informativeness_controls_signal():
     spec = {"strong": 10, "weak": 10}
     X, y, _ = make_multimodal_sentiment(

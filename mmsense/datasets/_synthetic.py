@@ -66,7 +66,11 @@ def make_multimodal_sentiment(
         or the cluster index (0 .. n_clusters-1, ordered by sentiment).
     return_latent : bool, default=False
         Also return a Bunch with ``score``, ``cluster``, ``labelled`` (mask),
-        ``lengths`` (dict of sequence lengths) and ``cluster_scores``.
+        ``lengths`` (dict of sequence lengths), ``cluster_scores``, ``noise`` and
+        ``views``: per modality, the ``prototypes`` ``(n_clusters, d)``,
+        ``direction`` ``(d,)`` and ``informativeness`` of its linear view (with
+        them the Bayes-optimal prediction can be computed, as
+        ``benchmarks/synthetic_oracle.py`` does).
     random_state : int, RandomState instance or None, default=None
 
     Returns
@@ -97,12 +101,14 @@ def make_multimodal_sentiment(
     score = np.clip(centres[cluster] + 0.25 * rng.randn(n_samples), -3.0, 3.0)
 
     duration = rng.uniform(0.25, 1.0, size=n_samples)
-    blocks, lengths = [], {}
+    blocks, lengths, views = [], {}, {}
     for spec in specs:
         d = spec.n_features
         prototypes = rng.randn(n_clusters, d)
         direction = rng.randn(d)
         direction /= np.linalg.norm(direction)
+        views[spec.name] = Bunch(prototypes=prototypes, direction=direction,
+                                 informativeness=informativeness[spec.name])
         signal = informativeness[spec.name] * (prototypes[cluster] + score[:, None] * direction)
         if not spec.is_sequence:
             blocks.append(signal + noise * rng.randn(n_samples, d))
@@ -131,7 +137,7 @@ def make_multimodal_sentiment(
     if not return_latent:
         return X, y, modalities
     latent = Bunch(score=score, cluster=cluster, labelled=labelled, lengths=lengths,
-                   cluster_scores=centres)
+                   cluster_scores=centres, views=views, noise=noise)
     return X, y, modalities, latent
 
 
