@@ -8,6 +8,8 @@ CMU-MOSI text features (binary polarity ``score >= 0``, standard split):
 (c) dec       full semi-supervised DEC pretraining + fine-tuning
 (d) spread    sklearn LabelSpreading (kNN kernel) on the same features
 (e) selftrain sklearn SelfTrainingClassifier(LogisticRegression) on the same features
+(o) Bayes     synthetic data only: the Bayes-optimal prediction from the generator's
+              own parameters (``synthetic_oracle.py``), the ceiling of every method
 
 "The same features" are the standardised inputs each modality gives the
 network, pooled over real steps for the sklearn baselines (which need a fixed
@@ -23,8 +25,10 @@ gives the issue's whole curve.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -36,6 +40,10 @@ from mmsense.datasets import make_multimodal_sentiment
 from mmsense.dec import DECClassifier, DECPretrainer
 from mmsense.preprocessing import ModalityScaler
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.synthetic_oracle import oracle_accuracy  # noqa: E402
+
+TEXT_CACHE_DIR = Path(__file__).resolve().parent / "_cache" / "text"
 FULL_FRACTIONS = (0.1, 0.2, 0.4, 0.6, 0.8, 1.0)
 MOSI_SIZES = (1284, 229, 686)  # standard train / valid / test segments
 
@@ -48,6 +56,7 @@ class Task:
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
+    oracle_acc: float | None = None  # Bayes-optimal test accuracy (synthetic data only)
 
     def pooled(self, X):
         """Each modality's features averaged over its real steps, side by side."""
@@ -65,10 +74,12 @@ def scaled(name, spec, X_train, y_train, X_test, y_test) -> Task:
 
 def synthetic_task(noise: float, seed: int) -> Task:
     n_train, _, n_test = MOSI_SIZES
-    X, y, spec = make_multimodal_sentiment(
-        n_train + n_test, task="binary", noise=noise, random_state=seed)
-    return scaled(f"synthetic(noise={noise})", spec, X[:n_train], y[:n_train], X[n_train:],
+    X, y, spec, latent = make_multimodal_sentiment(
+        n_train + n_test, task="binary", noise=noise, random_state=seed, return_latent=True)
+    task = scaled(f"synthetic(noise={noise})", spec, X[:n_train], y[:n_train], X[n_train:],
                   y[n_train:])
+    task.oracle_acc, _ = oracle_accuracy(X[n_train:], y[n_train:], spec, latent)
+    return task
 
 
 def mosi_task(cache_dir) -> Task:
@@ -200,6 +211,9 @@ def run_task(task, args, task_for_seed=None):
                 results.setdefault(name, []).append(run_network(clf, task, y_partial))
             for name, est in sklearn_methods(seed).items():
                 results.setdefault(name, []).append(run_sklearn(est, task, y_partial))
+            if task.oracle_acc is not None:
+                results.setdefault("(o) Bayes", []).append(
+                    {c: task.oracle_acc if c == "acc" else np.nan for c in COLUMNS})
         print_table(task.name, fraction, results)
         summary[fraction] = {m: np.mean([r["acc"] for r in rows]) for m, rows in results.items()}
     return summary
@@ -235,8 +249,9 @@ def parse_args():
     parser.add_argument("--redraw-data", action="store_true",
                         help="synthetic data: a new draw (random_state=seed) for every seed "
                              "instead of draw 0 for all")
-    parser.add_argument("--cache-dir", default="/tmp/mmsense-text-cache",
-                        help="TextEmbedder cache for the MOSI transcripts")
+    parser.add_argument("--cache-dir", default=str(TEXT_CACHE_DIR),
+                        help="TextEmbedder cache for the MOSI transcripts (shared with "
+                             "bench_mmrest.py; entries are keyed by model and settings)")
     args = parser.parse_args()
     if args.fractions is None:
         args.fractions = FULL_FRACTIONS if args.full else (0.4,)

@@ -54,6 +54,7 @@ VARIANTS = {
     "c_layers1": (True, {"num_layers": 1}, {}),
     "c_dropout0.3": (True, {"dropout": 0.3}, {}),
     "c_embed16": (True, {"embed_dim": 16}, {}),
+    "c_elr0.1": (True, {}, {"encoder_lr_ratio": 0.1}),
 }
 # the sklearn baselines of bench_dec.py, on each modality averaged over its real steps
 SKLEARN_VARIANTS = {"spread": "(d) spread", "selftrain": "(e) selftrain"}
