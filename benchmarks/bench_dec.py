@@ -25,6 +25,7 @@ gives the issue's whole curve.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from dataclasses import dataclass
@@ -203,7 +204,7 @@ def run_task(task, args, task_for_seed=None):
           flush=True)
     for fraction in args.fractions:
         results = {}
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             if task_for_seed is not None:
                 task = task_for_seed(seed)
             y_partial = hide_labels(task.y_train, fraction, np.random.RandomState(seed))
@@ -215,6 +216,14 @@ def run_task(task, args, task_for_seed=None):
                 results.setdefault("(o) Bayes", []).append(
                     {c: task.oracle_acc if c == "acc" else np.nan for c in COLUMNS})
         print_table(task.name, fraction, results)
+        if args.json:
+            seeds = range(args.first_seed, args.first_seed + args.seeds)
+            with open(args.json, "a") as out:
+                for method, rows in results.items():
+                    for seed, row in zip(seeds, rows):
+                        out.write(json.dumps({"dataset": task.name, "fraction": fraction,
+                                              "seed": seed, "method": method,
+                                              "acc": row["acc"]}) + "\n")
         summary[fraction] = {m: np.mean([r["acc"] for r in rows]) for m, rows in results.items()}
     return summary
 
@@ -246,6 +255,12 @@ def parse_args():
     parser.add_argument("--dec-epochs", type=int, default=20)
     parser.add_argument("--finetune-epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds (label masks, networks, --redraw-data draws) are "
+                             "first-seed .. first-seed + seeds - 1")
+    parser.add_argument("--json", default=None,
+                        help="also write every (dataset, fraction, seed, method) accuracy here, "
+                             "one JSON object per line, for paired comparisons")
     parser.add_argument("--redraw-data", action="store_true",
                         help="synthetic data: a new draw (random_state=seed) for every seed "
                              "instead of draw 0 for all")
