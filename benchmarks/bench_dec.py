@@ -42,11 +42,11 @@ from mmsense.dec import DECClassifier, DECPretrainer
 from mmsense.preprocessing import ModalityScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.bench_mmrest import CACHE_DIR as TEXT_CACHE_DIR  # noqa: E402
+from benchmarks.bench_mmrest import MOSI_SIZES  # noqa: E402  (train / valid / test segments)
 from benchmarks.synthetic_oracle import oracle_accuracy  # noqa: E402
 
-TEXT_CACHE_DIR = Path(__file__).resolve().parent / "_cache" / "text"
 FULL_FRACTIONS = (0.1, 0.2, 0.4, 0.6, 0.8, 1.0)
-MOSI_SIZES = (1284, 229, 686)  # standard train / valid / test segments
 
 
 @dataclass
@@ -202,9 +202,10 @@ def run_task(task, args, task_for_seed=None):
           f"{n_params(pretrainer(task.spec, args, 0), task.spec)}, DECPretrainer defaults "
           f"{n_params(DECPretrainer(modalities=task.spec), task.spec)} (paper: about 851K)",
           flush=True)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     for fraction in args.fractions:
         results = {}
-        for seed in range(args.first_seed, args.first_seed + args.seeds):
+        for seed in seeds:
             if task_for_seed is not None:
                 task = task_for_seed(seed)
             y_partial = hide_labels(task.y_train, fraction, np.random.RandomState(seed))
@@ -217,7 +218,6 @@ def run_task(task, args, task_for_seed=None):
                     {c: task.oracle_acc if c == "acc" else np.nan for c in COLUMNS})
         print_table(task.name, fraction, results)
         if args.json:
-            seeds = range(args.first_seed, args.first_seed + args.seeds)
             with open(args.json, "a") as out:
                 for method, rows in results.items():
                     for seed, row in zip(seeds, rows):

@@ -29,16 +29,15 @@ from scipy.stats import norm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mmsense._contract import parse_modalities, split_modalities  # noqa: E402
 from mmsense.datasets import make_multimodal_sentiment  # noqa: E402
-
-JITTER_SD = 0.25  # the generator's score jitter around its cluster centre
+from mmsense.datasets._synthetic import SCORE_JITTER_SD  # noqa: E402
 
 
 def _log_prior(centres, grid):
     """log P(k, s) on the score grid; the grid ends hold the clipped tails."""
     step = grid[1] - grid[0]
-    log_prior = norm.logpdf(grid[None, :], centres[:, None], JITTER_SD) + np.log(step)
-    log_prior[:, 0] = norm.logcdf(grid[0] + step / 2, centres, JITTER_SD)
-    log_prior[:, -1] = norm.logsf(grid[-1] - step / 2, centres, JITTER_SD)
+    log_prior = norm.logpdf(grid[None, :], centres[:, None], SCORE_JITTER_SD) + np.log(step)
+    log_prior[:, 0] = norm.logcdf(grid[0] + step / 2, centres, SCORE_JITTER_SD)
+    log_prior[:, -1] = norm.logsf(grid[-1] - step / 2, centres, SCORE_JITTER_SD)
     return log_prior - np.log(len(centres))
 
 

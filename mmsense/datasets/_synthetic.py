@@ -11,6 +11,7 @@ from .._contract import parse_modalities
 
 DEFAULT_MODALITIES = {"text": 32, "audio": (20, 5), "vision": (20, 8)}
 _TASKS = ("regression", "binary", "multiclass")
+SCORE_JITTER_SD = 0.25  # sd of a sample's latent score around its cluster centre
 
 
 def make_multimodal_sentiment(
@@ -98,7 +99,7 @@ def make_multimodal_sentiment(
 
     centres = np.linspace(-2.5, 2.5, n_clusters) if n_clusters > 1 else np.zeros(1)
     cluster = rng.randint(n_clusters, size=n_samples)
-    score = np.clip(centres[cluster] + 0.25 * rng.randn(n_samples), -3.0, 3.0)
+    score = np.clip(centres[cluster] + SCORE_JITTER_SD * rng.randn(n_samples), -3.0, 3.0)
 
     duration = rng.uniform(0.25, 1.0, size=n_samples)
     blocks, lengths, views = [], {}, {}
