@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import time
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
@@ -11,7 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._contract import parse_modalities, validate_multimodal
-from ..nn import resolve_device
+from ..nn import resolve_device, step_line
 from ._features import check_preprocessing, make_preprocessor, pool_modalities
 from ._mlp import TorchMLPClassifier
 from ._propagation import CLUSTERINGS, KMEANS_INITS, propagate
@@ -123,6 +124,12 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Torch device for propagation (and the default estimator).
     random_state : int, RandomState instance or None, default=None
         Seeds the default estimator; propagation is deterministic.
+    verbose : int, default=0
+        0: silent. 1 or more: one line per step with its time: rows labeled by each
+        modality's propagation (per class), how many unlabeled rows the modalities
+        disagree on and how each was settled (majority vote or ``resolution``, and
+        which modality's label was taken), then the final classifier's progress
+        (passed on to the default estimator).
 
     Attributes
     ----------
@@ -194,7 +201,7 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                  clustering="nearest_seed", kmeans_init="seeds", resolution="ratio",
                  majority_vote=True, fusion="late", preprocessing="l2_standard",
                  classes=None, kmeans_max_iter=300, chunk_size=65536, device="auto",
-                 random_state=None):
+                 random_state=None, verbose=0):
         self.estimator = estimator
         self.modalities = modalities
         self.mode = mode
@@ -209,6 +216,7 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.chunk_size = chunk_size
         self.device = device
         self.random_state = random_state
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ checks
     def _check_params(self):
@@ -218,6 +226,8 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}; got {getattr(self, name)!r}.")
         check_preprocessing(self.preprocessing)
+        if not (isinstance(self.verbose, numbers.Integral) and self.verbose >= 0):
+            raise ValueError(f"verbose must be an int >= 0; got {self.verbose!r}.")
         for name in ("kmeans_max_iter", "chunk_size"):
             value = getattr(self, name)
             if not (isinstance(value, numbers.Integral) and not isinstance(value, bool)
@@ -273,7 +283,8 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _make_estimator(self):
         if self.estimator is None:
-            return TorchMLPClassifier(device=self.device, random_state=self.random_state)
+            return TorchMLPClassifier(device=self.device, random_state=self.random_state,
+                                      verbose=self.verbose)
         return clone(self.estimator)
 
     # --------------------------------------------------------------------- fit
@@ -301,10 +312,19 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         labelled, self.classes_, y_enc = self._check_targets(y)
         self.device_ = resolve_device(self.device)
         self.modality_names_ = tuple(s.name for s in specs)
+        start = time.perf_counter()
         features = self._fit_features(X, specs)
+        self._say(f"CMCSLSelfLabeler: {len(y)} rows, {int(labelled.sum())} labeled; "
+                  f"features of {len(features)} modalities in {time.perf_counter() - start:.2f}s")
         self._self_label(features, labelled, y_enc, y)
+        start = time.perf_counter()
         self._fit_estimators(features)
+        self._say(f"  final classifier(s) fitted in {time.perf_counter() - start:.2f}s")
         return self
+
+    def _say(self, text):
+        if self.verbose:
+            step_line(text)
 
     def _fit_features(self, X, specs):
         vectors = pool_modalities(X, specs)
@@ -323,6 +343,7 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             return
         labels, scores = [], []
         for name, values in features.items():
+            start = time.perf_counter()
             prop = propagate(values, labelled, y_enc, len(self.classes_),
                              clustering=self.clustering, kmeans_init=self.kmeans_init,
                              max_iter=self.kmeans_max_iter, chunk_size=self.chunk_size,
@@ -336,6 +357,10 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             self.kmeans_n_iter_[name] = prop.n_iter
             labels.append(own)
             scores.append(modality_scores(prop.class_distances, self.resolution, scale))
+            self._say(f"  {name}: propagated labels to {int((~labelled).sum())} unlabeled rows "
+                      f"({_class_counts(self.classes_, own[~labelled])}"
+                      + (f"; {prop.n_iter} k-means iterations" if prop.n_iter else "")
+                      + f") in {time.perf_counter() - start:.2f}s")
         if self.mode == "uni":
             self._train_targets = dict(zip(features, labels))
             self.transduction_ = np.stack([self.classes_[lab] for lab in labels], axis=1)
@@ -344,6 +369,9 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                                    majority_vote=self.majority_vote)
         resolved = np.where(labelled, y_enc, resolved)
         names = np.asarray(self.modality_names_, dtype=object)
+        if self.verbose:
+            self._say("  " + _resolution_summary(np.stack(labels), resolved, source, labelled,
+                                                 names, self.resolution, self.majority_vote))
         self.label_modality_[~labelled] = names[source[~labelled]]
         self._train_targets = {name: resolved for name in features}
         self.transduction_ = self.classes_[resolved]
@@ -355,12 +383,14 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if self.fusion == "early":
             y_enc = next(iter(targets.values()))
             rows = y_enc >= 0
+            self._say(f"  final classifier on all modalities: {int(rows.sum())} rows")
             Z = np.concatenate(list(features.values()), axis=1)
             self.estimator_ = self._make_estimator().fit(Z[rows], self.classes_[y_enc[rows]])
             return
         self.estimators_ = []
         for name, values in features.items():
             rows = targets[name] >= 0
+            self._say(f"  final classifier on {name}: {int(rows.sum())} rows")
             est = self._make_estimator().fit(values[rows], self.classes_[targets[name][rows]])
             self.estimators_.append(est)
 
@@ -441,3 +471,31 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             specs = ()
         tags.input_tags.allow_nan = any(s.is_sequence for s in specs)
         return tags
+
+
+def _class_counts(classes, codes) -> str:
+    counts = np.bincount(codes, minlength=len(classes))
+    return ", ".join(f"class {c}: {n}" for c, n in zip(classes, counts))
+
+
+def _resolution_summary(labels, resolved, source, labelled, names, resolution, majority_vote):
+    """One line: unlabeled rows the modalities disagree on, and how each was settled."""
+    rows = ~labelled & (labels != labels[:1]).any(axis=0)
+    n = int(rows.sum())
+    if n == 0:
+        return f"modalities agree on all {int((~labelled).sum())} unlabeled rows"
+    settled = []
+    if majority_vote and labels.shape[0] > 2:
+        proposed = labels[:, rows]
+        support = (proposed[:, None, :] == proposed[None, :, :]).sum(axis=1)
+        winner = (proposed == resolved[rows]).sum(axis=0)
+        runner_up = np.where(proposed != resolved[rows], support, 0).max(axis=0)
+        by_vote = int((winner > runner_up).sum())
+        settled.append(f"{by_vote} by majority vote")
+        n_score = n - by_vote
+    else:
+        n_score = n
+    settled.append(f"{n_score} by resolution={resolution!r}")
+    taken = ", ".join(f"{name}: {int((source[rows] == k).sum())}" for k, name in enumerate(names))
+    return (f"modalities disagree on {n} of {int((~labelled).sum())} unlabeled rows: "
+            f"{', '.join(settled)}; label taken from {taken}")

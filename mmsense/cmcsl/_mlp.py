@@ -65,6 +65,12 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.
     verbose : int, default=0
+        0: silent. 1 or more: one line per epoch (loss, validation accuracy with a
+        ``*`` on the best epoch so far when ``validation_fraction`` is set, elapsed and
+        estimated time left).
+    callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
+        Extra skorch callbacks (e.g. a TensorBoard or MLflow logger) run by the net;
+        their parameters can be set as ``callbacks__<name>__<param>``.
 
     Attributes
     ----------
@@ -94,7 +100,7 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def __init__(self, hidden_layer_sizes=(64,), *, dropout=0.0, max_epochs=50, batch_size=64,
                  lr=1e-3, weight_decay=0.0, class_weight=None, validation_fraction=None,
-                 patience=5, device="auto", random_state=None, verbose=0):
+                 patience=5, device="auto", random_state=None, verbose=0, callbacks=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.max_epochs = max_epochs
@@ -107,6 +113,7 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
 
     def _check_params(self):
         self._check_training_params()
@@ -162,10 +169,12 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
             batch_size=self.batch_size,
             iterator_train__shuffle=True,
             train_split=self._train_split(seed),
-            callbacks=self._early_stopping_callbacks(),
+            callbacks=self._early_stopping_callbacks() + self._extra_callbacks(
+                "TorchMLPClassifier", "valid_acc", metric_name="valid accuracy",
+                lower_is_better=False),
             classes=np.arange(len(self.classes_)),
             device=self.device_,
-            verbose=self._verbose_level,
+            verbose=0,
         )
 
     def _logits(self, X):

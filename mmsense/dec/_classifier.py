@@ -74,6 +74,13 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         uses its own ``device``.
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
+        0: silent. 1: one line per fine-tuning epoch (loss, held-out accuracy with a
+        ``*`` on the best epoch so far, elapsed and estimated time left), and the
+        pretrainer's progress at least at this level. 2: more detail (see
+        :class:`DECPretrainer`).
+    callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
+        Extra skorch callbacks (e.g. a TensorBoard or MLflow logger) run by the fine-tuning net;
+        their parameters can be set as ``callbacks__<name>__<param>``.
 
     Attributes
     ----------
@@ -123,7 +130,7 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def __init__(self, pretrainer=None, *, pretrain=True, lr=1e-3, encoder_lr_ratio=1.0,
                  batch_size=32, max_epochs=100, validation_fraction=0.2, patience=10,
-                 device="auto", random_state=None, verbose=0):
+                 device="auto", random_state=None, verbose=0, callbacks=None):
         self.pretrainer = pretrainer
         self.pretrain = pretrain
         self.lr = lr
@@ -135,6 +142,7 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
 
     def fit(self, X, y):
         """Pretrain on every row, then fine-tune on the rows with ``y != -1``.
@@ -225,6 +233,9 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         if valid.any():
             split = dict(train_split=predefined_split(Dataset(_rows(inputs, valid), codes[valid])),
                          callbacks=self._accuracy_stopping())
+        split["callbacks"] = split.get("callbacks", []) + self._extra_callbacks(
+            "DECClassifier fine-tuning", "valid_acc", metric_name="valid accuracy",
+            lower_is_better=False)
         ratio = self.encoder_lr_ratio if self.pretrain else 1.0
         net = _PretrainedModuleNet(
             module=module,
@@ -236,7 +247,7 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
             max_epochs=self.max_epochs,
             iterator_train__shuffle=True,
             device=self.device_,
-            verbose=self._verbose_level,
+            verbose=0,
             **split,
         )
         net.initialize()
@@ -275,6 +286,9 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.pretrainer_ = clone(pretrainer)
         if self.pretrainer_.random_state is None:
             self.pretrainer_.set_params(random_state=seed)
+        # the classifier's progress setting covers its pretraining too
+        self.pretrainer_.set_params(verbose=max(self._verbose_level,
+                                                self.pretrainer_._verbose_level))
         self.pretrainer_.fit(X, codes)
         return copy.deepcopy(self.pretrainer_.net_.module_.encoder)
 

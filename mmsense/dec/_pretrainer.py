@@ -148,6 +148,13 @@ class DECPretrainer(
         Seeds torch, the hold-out split and k-means. Fits with the same int are
         identical on the CPU.
     verbose : int, default=0
+        0: silent. 1: one line per epoch of each phase (loss; phase 1: validation
+        loss, phase 2: held-out labeled accuracy, with a ``*`` on the best epoch so
+        far; elapsed and estimated time left). 2: phase 2 also shows ``changed``, the
+        fraction of assignments changed at the last target update, and the loss terms.
+    callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
+        Extra skorch callbacks (e.g. a TensorBoard or MLflow logger) run by the phase-1 (autoencoder) net;
+        their parameters can be set as ``callbacks__<name>__<param>``.
 
     Attributes
     ----------
@@ -251,6 +258,7 @@ class DECPretrainer(
         device="auto",
         random_state=None,
         verbose=0,
+        callbacks=None,
     ):
         self.n_clusters = n_clusters
         self.modalities = modalities
@@ -278,6 +286,7 @@ class DECPretrainer(
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
 
     def fit(self, X, y=None):
         """Pretrain the autoencoder, then run (semi-supervised) DEC.
@@ -395,10 +404,11 @@ class DECPretrainer(
             batch_size=self.batch_size,
             max_epochs=self.pretrain_max_epochs,
             train_split=self._train_split(seed) if holdout else None,
-            callbacks=self._early_stopping_callbacks() if holdout else [],
+            callbacks=(self._early_stopping_callbacks() if holdout else []) + self._extra_callbacks(
+                "DECPretrainer phase 1 (autoencoder)", "valid_loss", metric_name="valid loss"),
             iterator_train__shuffle=True,
             device=self.device_,
-            verbose=self._verbose_level,
+            verbose=0,
         )
         if self.pretrain_max_epochs > 0:
             return net.fit(inputs, None)

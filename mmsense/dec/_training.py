@@ -15,6 +15,7 @@ import time
 import numpy as np
 import torch
 
+from ..nn import EpochLog
 from ._losses import (
     assignment_change,
     disentanglement_penalty,
@@ -86,6 +87,11 @@ def run_clustering(module, inputs: dict, labels: np.ndarray, *, weights: dict, d
     labels_t = torch.as_tensor(labels, dtype=torch.int64)
     n = n_rows(inputs)
     best = None if holdout is None else BestEpoch(module, holdout, inputs, dof, batch_size)
+    log = None
+    if verbose:
+        log = EpochLog("DECPretrainer phase 2 (clustering)", max_epochs,
+                       None if best is None else "holdout accuracy", lower_is_better=False)
+        log.begin()
     history, previous, target = [], None, None
     termination, n_epochs = "max_epochs", max_epochs
     for epoch in range(max_epochs):
@@ -107,11 +113,16 @@ def run_clustering(module, inputs: dict, labels: np.ndarray, *, weights: dict, d
         if best is not None:
             row.update(best.update(epoch + 1))
         history.append({**row, "dur": time.perf_counter() - start})
-        if verbose:
-            print(f"DEC epoch {epoch + 1}: loss {terms['loss']:.4f}, changed {changed}")
+        if log is not None:
+            details = {} if verbose < 2 else {
+                "changed": changed, **{k: terms[k] for k in ("kl", "label_ce", "reconstruction")}}
+            log.epoch(epoch + 1, terms["loss"], row.get("holdout_accuracy"), details)
         if best is not None and patience is not None and epoch + 1 - best.epoch >= patience:
             termination, n_epochs = "patience", epoch + 1
             break
+    if log is not None:
+        kept = n_epochs if best is None else best.epoch
+        log.end(f"stopped on {termination} after {n_epochs} epochs; kept epoch {kept}")
     if best is None:
         return history, n_epochs, termination, n_epochs
     best.restore()

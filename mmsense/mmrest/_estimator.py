@@ -114,6 +114,12 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
     device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
+        0: silent. 1: one line per epoch (training loss, validation MAE with a ``*`` on
+        the best epoch so far, elapsed and estimated time left). 2: also the L1 and
+        L_MMC parts apart and ``centre_shift``, how far re-clustering moved the centres.
+    callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
+        Extra skorch callbacks (e.g. a TensorBoard or MLflow logger) run by the net;
+        their parameters can be set as ``callbacks__<name>__<param>``.
 
     Attributes
     ----------
@@ -169,7 +175,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
                  projection_bias=True, single_metric=False,
                  bias_mode="projection", label_range=(-3, 3), lr=1e-3, metric_lr=1e-4,
                  batch_size=64, max_epochs=100, patience=10, validation_fraction=0.1,
-                 device="auto", random_state=None, verbose=0):
+                 device="auto", random_state=None, verbose=0, callbacks=None):
         self.modalities = modalities
         self.n_clusters = n_clusters
         self.receptive_field = receptive_field
@@ -200,6 +206,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
 
     def fit(self, X, y, validation_data=None):
         """Train the network; select the epoch on validation MAE.
@@ -351,9 +358,11 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
             max_epochs=self.max_epochs,
             train_split=train_split,
             iterator_train__shuffle=True,
-            callbacks=callbacks + self._early_stopping_callbacks(),
+            callbacks=callbacks + self._early_stopping_callbacks() + self._extra_callbacks(
+                "MMRestRegressor", "valid_loss", metric_name="valid MAE",
+                details=("train_l1", "train_mmc", "valid_mmc", "centre_shift")),
             device=self.device_,
-            verbose=self._verbose_level,
+            verbose=0,
         )
 
     def _store_fitted_attributes(self):

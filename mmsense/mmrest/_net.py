@@ -105,8 +105,9 @@ class MMRestNet(NeuralNet):
         super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
         shared, y = zip(*self.epoch_points_)
         self.epoch_points_ = []
-        self.recluster_(torch.cat(shared).double().cpu().numpy(),
-                        torch.cat(y).double().cpu().numpy())
+        shift = self.recluster_(torch.cat(shared).double().cpu().numpy(),
+                                torch.cat(y).double().cpu().numpy())
+        self.history.record("centre_shift", shift)
 
     def get_iterator(self, dataset, training=False):
         if training and self.bucket_by_length:
@@ -137,7 +138,10 @@ class MMRestNet(NeuralNet):
         return torch.cat(shared).double().numpy(), torch.cat(targets).double().numpy()
 
     def recluster_(self, shared, y):
-        """k-means on the training split's shared-space points, identities kept; bin vote."""
+        """k-means on the training split's shared-space points, identities kept; bin vote.
+
+        Returns the mean distance the centres moved (None on the first clustering).
+        """
         cfg, module = self.mmc, self.module_
         points = shared.reshape(-1, shared.shape[-1])
         point_bins = np.repeat(sentiment_bins(y, cfg.label_range), shared.shape[1])
@@ -147,6 +151,7 @@ class MMRestNet(NeuralNet):
         module.centers.copy_(torch.as_tensor(centers, dtype=module.centers.dtype))
         module.bins.copy_(torch.as_tensor(bins))
         self.n_reclusters_ += 1
+        return None if previous is None else float(np.linalg.norm(centers - previous, axis=1).mean())
 
 
 class LengthBuckets:

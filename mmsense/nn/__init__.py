@@ -2,6 +2,7 @@
 
 from ._base import NeuralEstimatorMixin
 from ._device import resolve_device
+from ._progress import EpochLog, ProgressCallback, step_line
 from ._encoders import (
     LSTMEncoder,
     ModalityEncoders,
@@ -16,6 +17,9 @@ from ._seed import seed_torch, torch_seed_from
 
 __all__ = [
     "NeuralEstimatorMixin",
+    "EpochLog",
+    "ProgressCallback",
+    "step_line",
     "resolve_device",
     "LSTMEncoder",
     "ModalityEncoders",

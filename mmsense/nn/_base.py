@@ -17,12 +17,16 @@ from skorch.dataset import ValidSplit
 from .._contract import split_modalities
 from ._device import resolve_device
 from ._encoders import net_inputs
+from ._progress import named_callbacks, progress_callbacks, user_callbacks
 from ._seed import seed_torch, torch_seed_from
 
 
 class NeuralEstimatorMixin:
     """Mixin for estimators with ``device``, ``random_state``, ``validation_fraction``,
-    ``patience`` and ``verbose`` parameters.
+    ``patience``, ``verbose`` and ``callbacks`` parameters.
+
+    The user's skorch callbacks are reachable as ``callbacks__<name>__<param>`` in
+    ``get_params(deep=True)`` / ``set_params``, as in skorch, so grids can search them.
 
     Sets ``device_`` (the device actually used) during :meth:`_start_torch_fit`;
     after unpickling, ``device_`` follows the device skorch put ``net_`` on (a
@@ -77,3 +81,31 @@ class NeuralEstimatorMixin:
     @property
     def _verbose_level(self) -> int:
         return int(self.verbose) if self.verbose else 0
+
+    def _extra_callbacks(self, title, metric=None, **kwargs) -> list:
+        """The progress line callback (``verbose``) then the user's ``callbacks``."""
+        return (progress_callbacks(self._verbose_level, title, metric, **kwargs)
+                + user_callbacks(getattr(self, "callbacks", None)))
+
+    def get_params(self, deep=True):
+        params = super().get_params(deep=deep)
+        if deep:
+            for name, callback in named_callbacks(getattr(self, "callbacks", None)).items():
+                for key, value in callback.get_params(deep=False).items():
+                    params[f"callbacks__{name}__{key}"] = value
+        return params
+
+    def set_params(self, **params):
+        nested = {key: params.pop(key) for key in list(params)
+                  if key.startswith("callbacks__")}
+        super().set_params(**params)
+        by_name = named_callbacks(getattr(self, "callbacks", None))
+        for key, value in nested.items():
+            _, name, param = (key.split("__", 2) + [""])[:3]
+            if name not in by_name or not param:
+                raise ValueError(
+                    f"Invalid parameter {key!r} for {type(self).__name__}: callbacks holds "
+                    f"{sorted(by_name) or 'no callback'}; use callbacks__<name>__<param>."
+                )
+            by_name[name].set_params(**{param: value})
+        return self
