@@ -68,6 +68,11 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         0: silent. 1 or more: one line per epoch (loss, validation accuracy with a
         ``*`` on the best epoch so far when ``validation_fraction`` is set, elapsed and
         estimated time left).
+    n_threads : int or None, default=1
+        Torch threads used by fit, predict and transform (the process-wide setting is
+        restored afterwards). One thread keeps a fit fast when other processes share
+        the cores (several threads spin-wait and stall each other there) and lets
+        ``GridSearchCV(n_jobs=k)`` scale; None uses torch's current setting.
     callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
         Extra skorch callbacks (e.g. a TensorBoard or MLflow logger) run by the net;
         their parameters can be set as ``callbacks__<name>__<param>``.
@@ -100,7 +105,8 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def __init__(self, hidden_layer_sizes=(64,), *, dropout=0.0, max_epochs=50, batch_size=64,
                  lr=1e-3, weight_decay=0.0, class_weight=None, validation_fraction=None,
-                 patience=5, device="auto", random_state=None, verbose=0, callbacks=None):
+                 patience=5, device="auto", random_state=None, verbose=0, callbacks=None,
+                 n_threads=1):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.max_epochs = max_epochs
@@ -114,6 +120,7 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.n_threads = n_threads
 
     def _check_params(self):
         self._check_training_params()

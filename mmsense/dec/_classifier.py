@@ -78,6 +78,11 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``*`` on the best epoch so far, elapsed and estimated time left), and the
         pretrainer's progress at least at this level. 2: more detail (see
         :class:`DECPretrainer`).
+    n_threads : int or None, default=1
+        Torch threads used by fit, predict and transform (the process-wide setting is
+        restored afterwards). One thread keeps a fit fast when other processes share
+        the cores (several threads spin-wait and stall each other there) and lets
+        ``GridSearchCV(n_jobs=k)`` scale; None uses torch's current setting.
     callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
         Extra skorch callbacks (e.g. a TensorBoard or MLflow logger) run by the fine-tuning net;
         their parameters can be set as ``callbacks__<name>__<param>``.
@@ -130,7 +135,8 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def __init__(self, pretrainer=None, *, pretrain=True, lr=1e-3, encoder_lr_ratio=1.0,
                  batch_size=32, max_epochs=100, validation_fraction=0.2, patience=10,
-                 device="auto", random_state=None, verbose=0, callbacks=None):
+                 device="auto", random_state=None, verbose=0, callbacks=None,
+                 n_threads=1):
         self.pretrainer = pretrainer
         self.pretrain = pretrain
         self.lr = lr
@@ -143,6 +149,7 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.n_threads = n_threads
 
     def fit(self, X, y):
         """Pretrain on every row, then fine-tune on the rows with ``y != -1``.

@@ -152,6 +152,11 @@ class DECPretrainer(
         loss, phase 2: held-out labeled accuracy, with a ``*`` on the best epoch so
         far; elapsed and estimated time left). 2: phase 2 also shows ``changed``, the
         fraction of assignments changed at the last target update, and the loss terms.
+    n_threads : int or None, default=1
+        Torch threads used by fit, predict and transform (the process-wide setting is
+        restored afterwards). One thread keeps a fit fast when other processes share
+        the cores (several threads spin-wait and stall each other there) and lets
+        ``GridSearchCV(n_jobs=k)`` scale; None uses torch's current setting.
     callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
         Extra skorch callbacks (e.g. a TensorBoard or MLflow logger) run by the phase-1 (autoencoder) net;
         their parameters can be set as ``callbacks__<name>__<param>``.
@@ -259,6 +264,7 @@ class DECPretrainer(
         random_state=None,
         verbose=0,
         callbacks=None,
+        n_threads=1,
     ):
         self.n_clusters = n_clusters
         self.modalities = modalities
@@ -287,6 +293,7 @@ class DECPretrainer(
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.n_threads = n_threads
 
     def fit(self, X, y=None):
         """Pretrain the autoencoder, then run (semi-supervised) DEC.

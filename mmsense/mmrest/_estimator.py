@@ -117,6 +117,11 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         0: silent. 1: one line per epoch (training loss, validation MAE with a ``*`` on
         the best epoch so far, elapsed and estimated time left). 2: also the L1 and
         L_MMC parts apart and ``centre_shift``, how far re-clustering moved the centres.
+    n_threads : int or None, default=1
+        Torch threads used by fit, predict and transform (the process-wide setting is
+        restored afterwards). One thread keeps a fit fast when other processes share
+        the cores (several threads spin-wait and stall each other there) and lets
+        ``GridSearchCV(n_jobs=k)`` scale; None uses torch's current setting.
     callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
         Extra skorch callbacks (e.g. a TensorBoard or MLflow logger) run by the net;
         their parameters can be set as ``callbacks__<name>__<param>``.
@@ -175,7 +180,8 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
                  projection_bias=True, single_metric=False,
                  bias_mode="projection", label_range=(-3, 3), lr=1e-3, metric_lr=1e-4,
                  batch_size=64, max_epochs=100, patience=10, validation_fraction=0.1,
-                 device="auto", random_state=None, verbose=0, callbacks=None):
+                 device="auto", random_state=None, verbose=0, callbacks=None,
+                 n_threads=1):
         self.modalities = modalities
         self.n_clusters = n_clusters
         self.receptive_field = receptive_field
@@ -207,6 +213,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.n_threads = n_threads
 
     def fit(self, X, y, validation_data=None):
         """Train the network; select the epoch on validation MAE.

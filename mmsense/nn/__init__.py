@@ -14,6 +14,7 @@ from ._encoders import (
     sinusoidal_positions,
 )
 from ._seed import seed_torch, torch_seed_from
+from ._threads import torch_threads
 
 __all__ = [
     "NeuralEstimatorMixin",
@@ -31,4 +32,5 @@ __all__ = [
     "sinusoidal_positions",
     "seed_torch",
     "torch_seed_from",
+    "torch_threads",
 ]

@@ -18,12 +18,16 @@ from .._contract import split_modalities
 from ._device import resolve_device
 from ._encoders import net_inputs
 from ._progress import named_callbacks, progress_callbacks, user_callbacks
+from ._threads import TORCH_METHODS, check_n_threads, with_torch_threads
 from ._seed import seed_torch, torch_seed_from
 
 
 class NeuralEstimatorMixin:
     """Mixin for estimators with ``device``, ``random_state``, ``validation_fraction``,
     ``patience``, ``verbose`` and ``callbacks`` parameters.
+
+    The torch work of every public method (fit, predict, transform, ...) runs with
+    ``n_threads`` torch threads, the process-wide setting restored afterwards.
 
     The user's skorch callbacks are reachable as ``callbacks__<name>__<param>`` in
     ``get_params(deep=True)`` / ``set_params``, as in skorch, so grids can search them.
@@ -32,6 +36,15 @@ class NeuralEstimatorMixin:
     after unpickling, ``device_`` follows the device skorch put ``net_`` on (a
     model fitted on CUDA and loaded on a CPU-only machine is moved to the CPU).
     """
+
+    def __init_subclass__(cls, **kwargs):
+        # as scikit-learn's set_output wraps transform: every estimator gets the thread
+        # setting without repeating it in each method
+        super().__init_subclass__(**kwargs)
+        for name in TORCH_METHODS:
+            method = cls.__dict__.get(name)
+            if callable(method) and not getattr(method, "__mmsense_threads__", False):
+                setattr(cls, name, with_torch_threads(method))
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -57,6 +70,7 @@ class NeuralEstimatorMixin:
             raise ValueError(
                 f"validation_fraction must be None or a float in (0, 1); got {frac!r}."
             )
+        check_n_threads(getattr(self, "n_threads", None))
         patience = self.patience
         if patience is not None and not (
             isinstance(patience, numbers.Integral) and not isinstance(patience, bool) and patience > 0
