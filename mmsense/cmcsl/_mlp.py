@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
 from torch import nn
 
-from ..nn import NeuralEstimatorMixin
+from ..nn import NeuralEstimatorMixin, inference_batch_size
 
 
 class _MLPModule(nn.Module):
@@ -174,6 +174,9 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
+            # predict and validation: large batches (see mmsense/nn/_inference.py)
+            iterator_valid__batch_size=inference_batch_size(
+                self.batch_size, n_features + sum(self.hidden_layer_sizes)),
             iterator_train__shuffle=True,
             train_split=self._train_split(seed),
             callbacks=self._early_stopping_callbacks() + self._extra_callbacks(

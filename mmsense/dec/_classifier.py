@@ -197,7 +197,8 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X, _, specs = validate_multimodal(self, X, reset=False, modalities=self._modalities)
-        logits = encode(self.net_.module_, self._net_inputs(X, specs), self.batch_size)
+        rows = max(self.batch_size, self._pretrainer()._inference_rows(specs))
+        logits = encode(self.net_.module_, self._net_inputs(X, specs), rows)
         return torch.softmax(logits, dim=1).numpy()
 
     def predict(self, X):

@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 
 from .._contract import validate_multimodal
-from ..nn import NeuralEstimatorMixin
+from ..nn import NeuralEstimatorMixin, inference_batch_size, row_elements
 from ._labels import encode_partial_labels
 from ._losses import AutoencoderLoss, log_soft_assignment
 from ._modules import DECAutoencoder
@@ -341,7 +341,7 @@ class DECPretrainer(
                          "clustering": clustering_history}
         self.classes_ = classes
         self.cluster_centers_ = module.centres.detach().cpu().numpy().copy()
-        self.labels_ = self._assign(encode(module.encoder, inputs, self.batch_size))
+        self.labels_ = self._assign(encode(module.encoder, inputs, self._inference_rows(specs)))
         return self
 
     def transform(self, X):
@@ -375,7 +375,14 @@ class DECPretrainer(
     def _encode(self, X) -> torch.Tensor:
         check_is_fitted(self)
         X, _, specs = validate_multimodal(self, X, reset=False)
-        return encode(self.net_.module_.encoder, self._net_inputs(X, specs), self.batch_size)
+        return encode(self.net_.module_.encoder, self._net_inputs(X, specs),
+                      self._inference_rows(specs))
+
+    def _inference_rows(self, specs) -> int:
+        """Rows per batch of inference (transform, predict): see mmsense/nn/_inference.py."""
+        per_row = row_elements(specs, width=max(self.embed_dim, *self.hidden_dims),
+                               attention_heads=self.num_heads)
+        return inference_batch_size(self.batch_size, per_row)
 
     def _assign(self, z: torch.Tensor) -> np.ndarray:
         centres = torch.as_tensor(self.cluster_centers_)

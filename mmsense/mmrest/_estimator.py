@@ -14,7 +14,7 @@ from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
 from .._contract import validate_multimodal
-from ..nn import NeuralEstimatorMixin
+from ..nn import NeuralEstimatorMixin, inference_batch_size, row_elements
 from ._modules import MMRestModule
 from ._net import MMCConfig, MMRestNet
 
@@ -362,6 +362,9 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
             optimizer__param_groups=[("metric", {"lr": self.metric_lr}),
                                      ("local_metrics", {"lr": self.metric_lr})],
             batch_size=self.batch_size,
+            # predict and validation: large batches (see mmsense/nn/_inference.py)
+            iterator_valid__batch_size=inference_batch_size(self.batch_size, row_elements(
+                specs, width=max(self.hidden_dim, self.lstm_hidden_dim))),
             max_epochs=self.max_epochs,
             train_split=train_split,
             iterator_train__shuffle=True,

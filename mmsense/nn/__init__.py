@@ -13,6 +13,7 @@ from ._encoders import (
     net_inputs,
     sinusoidal_positions,
 )
+from ._inference import inference_batch_size, row_elements
 from ._seed import seed_torch, torch_seed_from
 from ._threads import torch_threads
 
@@ -33,4 +34,6 @@ __all__ = [
     "seed_torch",
     "torch_seed_from",
     "torch_threads",
+    "inference_batch_size",
+    "row_elements",
 ]
