@@ -1,9 +1,9 @@
 """Inference speed: rows per second of predict/transform for each estimator.
 
 MOSI-size synthetic data (``make_multimodal_sentiment``, default modalities), each
-estimator fitted briefly, then ``predict`` (``transform`` for DECPretrainer) timed with the
-default large inference batch and with the training batch size (the old behaviour), in
-the same run. Medians of --repeats runs; the load average is printed.
+estimator fitted briefly, then ``predict`` (``transform`` for DECPretrainer) timed with
+the default inference batch (``mmsense.nn.INFERENCE_BATCH_SIZE`` rows). Medians of
+--repeats runs; the load average is printed.
 
     python benchmarks/bench_inference.py [--n-samples 1284] [--repeats 5]
 """
@@ -39,7 +39,7 @@ def models(spec):
     pre = DECPretrainer(2, modalities=spec, pretrain_max_epochs=1, max_epochs=1, device="cpu",
                         random_state=0)
     return {
-        "MMRestRegressor.predict": (MMRestRegressor(spec, max_epochs=1, device="cpu",
+        "MMRestRegressor.predict": (MMRestRegressor(modalities=spec, max_epochs=1, device="cpu",
                                                     random_state=0), "regression", "predict"),
         "DECPretrainer.transform": (pre, "binary", "transform"),
         "DECClassifier.predict": (DECClassifier(pre, max_epochs=1, device="cpu",
@@ -49,17 +49,6 @@ def models(spec):
     }
 
 
-def training_batches(model):
-    """Force inference back to the training batch size (what predict used before)."""
-    for est in (model, getattr(model, "pretrainer", None), getattr(model, "pretrainer_", None)):
-        if est is None:
-            continue
-        if hasattr(est, "_inference_rows"):
-            est._inference_rows = lambda specs, est=est: est.batch_size
-        if hasattr(est, "net_"):
-            est.net_.iterator_valid__batch_size = est.batch_size
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=1284)
@@ -67,7 +56,7 @@ def main():
     args = parser.parse_args()
     print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}, {os.cpu_count()} "
           f"CPUs; medians of {args.repeats} runs, {args.n_samples} rows")
-    print(f"{'estimator':<28} {'rows/s large':>12} {'rows/s train':>12} {'ratio':>6}")
+    print(f"{'estimator':<28} {'rows/s':>10}")
     for name, (model, task, method) in models(None).items():
         X, y, spec = make_multimodal_sentiment(args.n_samples, task=task, random_state=0)
         if isinstance(model, TorchMLPClassifier):
@@ -77,10 +66,7 @@ def main():
                                 model.get_params() else {"modalities": spec}))
         model.fit(X, y)
         call = getattr(model, method)
-        large = rows_per_second(lambda: call(X), len(X), args.repeats)
-        training_batches(model)
-        small = rows_per_second(lambda: call(X), len(X), args.repeats)
-        print(f"{name:<28} {large:12.0f} {small:12.0f} {large / small:6.2f}")
+        print(f"{name:<28} {rows_per_second(lambda: call(X), len(X), args.repeats):10.0f}")
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ def epoch_seconds(X, y, spec, n_threads, epochs, repeats):
     """Median over repeats of the median epoch duration of one fit (skorch's ``dur``)."""
     runs = []
     for seed in range(repeats):
-        model = MMRestRegressor(spec, max_epochs=epochs, patience=None, device="cpu",
+        model = MMRestRegressor(modalities=spec, max_epochs=epochs, patience=None, device="cpu",
                                 random_state=seed, n_threads=n_threads).fit(X, y)
         runs.append(statistics.median(row["dur"] for row in model.history_))
     return statistics.median(runs)
@@ -80,7 +80,7 @@ def grid_seconds(X, y, spec, n_jobs, epochs, repeats):
     grid = {"margin": [1.0, 3.0], "alpha": [0.7, 1.0]}
     runs = []
     for seed in range(repeats):
-        search = GridSearchCV(MMRestRegressor(spec, max_epochs=epochs, device="cpu",
+        search = GridSearchCV(MMRestRegressor(modalities=spec, max_epochs=epochs, device="cpu",
                                               random_state=seed), grid, cv=2, n_jobs=n_jobs)
         start = time.perf_counter()
         search.fit(X, y)

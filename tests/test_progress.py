@@ -28,7 +28,7 @@ def regression():
 @pytest.fixture(scope="module")
 def binary():
     X, y, spec = make_multimodal_sentiment(90, {"text": 6, "audio": (4, 3), "vision": 5},
-                                           task="binary", labelled_fraction=0.4,
+                                           task="binary", labeled_fraction=0.4,
                                            random_state=0)
     return X, y, spec
 
@@ -50,7 +50,7 @@ def check_best_marks(matches, lower_is_better):
 
 def test_mmrest_verbose_1_one_line_per_epoch(capsys, regression):
     X, y, spec = regression
-    model = MMRestRegressor(spec, max_epochs=3, verbose=1, patience=None, **TINY_MMREST).fit(X, y)
+    model = MMRestRegressor(modalities=spec, max_epochs=3, verbose=1, patience=None, **TINY_MMREST).fit(X, y)
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "MMRestRegressor: up to 3 epochs"
     lines = epoch_lines(out)
@@ -66,7 +66,7 @@ def test_mmrest_verbose_1_one_line_per_epoch(capsys, regression):
 
 def test_mmrest_verbose_2_shows_loss_parts_and_centre_shift(capsys, regression):
     X, y, spec = regression
-    model = MMRestRegressor(spec, max_epochs=2, verbose=2, **TINY_MMREST).fit(X, y)
+    model = MMRestRegressor(modalities=spec, max_epochs=2, verbose=2, **TINY_MMREST).fit(X, y)
     lines = epoch_lines(capsys.readouterr().out)
     assert len(lines) == 2
     for m, row in zip(lines, model.history_):
@@ -79,7 +79,7 @@ def test_mmrest_verbose_2_shows_loss_parts_and_centre_shift(capsys, regression):
 
 def test_library_calls_are_silent_by_default(capsys, regression, binary):
     X, y, spec = regression
-    MMRestRegressor(spec, max_epochs=1, **TINY_MMREST).fit(X, y)
+    MMRestRegressor(modalities=spec, max_epochs=1, **TINY_MMREST).fit(X, y)
     Xb, yb, specb = binary
     CMCSLSelfLabeler(modalities=specb, random_state=0, device="cpu").fit(Xb, yb)
     assert capsys.readouterr().out == ""

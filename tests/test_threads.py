@@ -34,7 +34,7 @@ def test_fit_runs_with_n_threads_and_restores_the_process_setting(process_thread
                                                                    n_threads, expected):
     X, y, spec = data
     seen = ThreadsSeen()
-    model = MMRestRegressor(spec, max_epochs=2, hidden_dim=4, decision_dim=4, n_clusters=2,
+    model = MMRestRegressor(modalities=spec, max_epochs=2, hidden_dim=4, decision_dim=4, n_clusters=2,
                             lstm_hidden_dim=4, device="cpu", random_state=0,
                             n_threads=n_threads, callbacks=[("seen", seen)]).fit(X, y)
     assert seen.seen_ == [expected, expected]
@@ -70,5 +70,5 @@ def test_restored_after_an_error(process_threads):
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
 def test_bad_n_threads(data, bad):
     X, y, spec = data
-    with pytest.raises(ValueError, match="n_threads must be None or a positive int"):
+    with pytest.raises(ValueError, match="'n_threads' parameter of TorchMLPClassifier must be"):
         TorchMLPClassifier(max_epochs=1, device="cpu", n_threads=bad).fit(X[:, :5], y > 0)

@@ -1,62 +1,44 @@
-"""Batch size of inference (predict, transform): large, within a memory budget.
-
-Training batches are small on purpose (gradient noise, many steps per epoch); inference
-has no such reason, and one forward pass per 1024 rows is much faster than one per 64
-(fewer Python round trips through the LSTM or Transformer steps). Long sequences make a
-row large (an attention map grows with the square of the steps), so the batch shrinks to
-keep the largest activation near ``ELEMENT_BUDGET`` numbers, never below the training
-batch size.
-"""
+"""Batched inference over the network-input dict, wherever the module's weights live."""
 
 from __future__ import annotations
 
-INFERENCE_BATCH_ROWS = 1024
-ELEMENT_BUDGET = 2**24  # 64 MiB of float32 in the largest activation of one batch
+import torch
+
+from .._contract import n_input_rows
+
+# Rows per forward pass at predict time: inference keeps no activations for the
+# backward pass, so batches far larger than the training batch fit in memory.
+INFERENCE_BATCH_SIZE = 4096
 
 
-def row_elements(specs, *, width, attention_heads=0) -> int:
-    """Rough count of numbers one row occupies in a network's largest activation.
+def module_device(module: torch.nn.Module) -> torch.device:
+    """Where the module's weights are (after unpickling on a CPU-only machine: the CPU)."""
+    return next(module.parameters()).device
 
-    Parameters
-    ----------
-    specs : list of ModalitySpec
-        The parsed ``modalities`` spec.
-    width : int
-        Hidden width of the encoders (LSTM hidden size, Transformer embedding).
-    attention_heads : int, default=0
-        Heads of a Transformer encoder (each holds a steps x steps attention map).
 
-    Returns
-    -------
-    int
+def batch_of(inputs: dict, rows, device) -> dict:
+    """Rows ``rows`` of every array in the network-input dict, as tensors on ``device``."""
+    return {key: torch.as_tensor(values[rows]).to(device) for key, values in inputs.items()}
+
+
+def _to_cpu(result):
+    return tuple(t.cpu() for t in result) if isinstance(result, tuple) else result.cpu()
+
+
+@torch.no_grad()
+def predict_batches(module: torch.nn.Module, inputs: dict,
+                    batch_size: int = INFERENCE_BATCH_SIZE, method: str = "forward"):
+    """``module.<method>(**batch)`` over all rows in eval mode, concatenated on the CPU.
+
+    A method returning a tuple of tensors gives a tuple of concatenated tensors.
     """
-    total = 0
-    for spec in specs:
-        steps = spec.n_steps or 1
-        total += steps * (spec.n_features + width) + attention_heads * steps * steps
-    return max(total, 1)
-
-
-def inference_batch_size(batch_size, per_row) -> int:
-    """Rows per inference batch: up to ``INFERENCE_BATCH_ROWS``, within the budget.
-
-    Parameters
-    ----------
-    batch_size : int
-        The training batch size (the lower bound).
-    per_row : int
-        Numbers per row (see :func:`row_elements`).
-
-    Returns
-    -------
-    int
-
-    Examples
-    --------
-    >>> from mmsense.nn import inference_batch_size
-    >>> inference_batch_size(64, per_row=500)
-    1024
-    >>> inference_batch_size(64, per_row=4 * 500 * 500)  # a 500-step, 4-head Transformer
-    64
-    """
-    return int(max(batch_size, min(INFERENCE_BATCH_ROWS, ELEMENT_BUDGET // max(per_row, 1))))
+    was_training = module.training
+    module.eval()
+    device = module_device(module)
+    run = getattr(module, method)
+    results = [_to_cpu(run(**batch_of(inputs, slice(lo, lo + batch_size), device)))
+               for lo in range(0, n_input_rows(inputs), batch_size)]
+    module.train(was_training)
+    if results and isinstance(results[0], tuple):
+        return tuple(torch.cat(parts) for parts in zip(*results))
+    return torch.cat(results) if results else torch.zeros(0)

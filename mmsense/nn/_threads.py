@@ -70,7 +70,12 @@ def with_torch_threads(method):
     """Wrap an estimator method so that it runs under ``self.n_threads`` torch threads."""
     @functools.wraps(method)
     def wrapped(self, *args, **kwargs):
-        with torch_threads(getattr(self, "n_threads", None)):
+        n_threads = getattr(self, "n_threads", None)
+        try:
+            check_n_threads(n_threads)
+        except ValueError:
+            n_threads = None  # the method's own parameter validation reports it
+        with torch_threads(n_threads):
             return method(self, *args, **kwargs)
 
     wrapped.__mmsense_threads__ = True
