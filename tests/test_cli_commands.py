@@ -298,3 +298,12 @@ def test_help_of_every_command_imports_no_numpy_or_torch():
             "print(sorted(m for m in ('numpy', 'torch', 'sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_fit_offers_every_public_model():
+    """``fit``'s list (static, for a fast --help) is every public estimator that predicts."""
+    from mmsense._cli._models import ESTIMATORS
+    from mmsense.utils import all_estimators
+
+    predicting = {name for name, cls in all_estimators() if hasattr(cls, "predict")}
+    assert set(ESTIMATORS) == predicting
