@@ -16,11 +16,8 @@ from .._contract import stack_modalities
 from ._audio import AudioFeatures
 from ._clip_base import as_path_list
 from ._face import FaceFeatures
-from ._text import TextEmbedder
 
 SETTINGS_FORMAT = 1
-_EXTRACTORS = {"AudioFeatures": AudioFeatures, "FaceFeatures": FaceFeatures,
-               "TextEmbedder": TextEmbedder}
 _CAPS = ("pool", "truncate")
 # parameters that change speed or storage, never the numbers
 _RUNTIME_PARAMS = ("n_jobs", "cache_dir", "show_progress_bar", "device", "batch_size")
@@ -59,16 +56,24 @@ def read_transcripts(transcripts) -> dict:
     return table
 
 
+def _extractor_class(name):
+    """The class of an extractor by name; TextEmbedder (torch) is imported only when used."""
+    if name == "TextEmbedder":
+        from ._text import TextEmbedder
+
+        return TextEmbedder
+    return {"AudioFeatures": AudioFeatures, "FaceFeatures": FaceFeatures}[name]
+
+
 def _as_extractor(value, default, name):
     """``True`` -> the default extractor, ``False``/None -> not used, an instance -> itself."""
     if value is True:
-        return default()
+        return _extractor_class(default)()
     if value is False or value is None:
         return None
-    if isinstance(value, (AudioFeatures, FaceFeatures, TextEmbedder)):
+    if isinstance(value, _extractor_class(default)):
         return value
-    raise ValueError(f"{name} must be True, False or an extractor instance "
-                     f"(e.g. {default.__name__}(...)); got {value!r}.")
+    raise ValueError(f"{name} must be True, False or a {default} instance; got {value!r}.")
 
 
 def _cap_sequence(seq, max_steps, cap):
@@ -260,8 +265,8 @@ def extract_clip_features(clips, transcripts=None, *, text=None, audio=True, vis
     if text is None:
         text = transcripts is not None
     extractors = {}
-    for name, value, default in (("text", text, TextEmbedder), ("audio", audio, AudioFeatures),
-                                 ("vision", vision, FaceFeatures)):
+    for name, value, default in (("text", text, "TextEmbedder"), ("audio", audio, "AudioFeatures"),
+                                 ("vision", vision, "FaceFeatures")):
         extractor = _as_extractor(value, default, name)
         if extractor is not None:
             extractors[name] = extractor
@@ -341,7 +346,7 @@ def extract_clip_features_like(settings, clips, transcripts=None, *, on_error="r
     predict_clips : This, then the model's predictions.
     """
     settings = _settings_from(settings)
-    extractors = {name: _EXTRACTORS[spec["class"]](**spec["params"])
+    extractors = {name: _extractor_class(spec["class"])(**spec["params"])
                   for name, spec in settings["extractors"].items()}
     runtime = {"n_jobs": n_jobs, "cache_dir": cache_dir}
     X, modalities, ids, paths, skipped, original, _ = _extract(
