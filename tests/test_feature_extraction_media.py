@@ -1,7 +1,11 @@
 """Clip features: audio descriptors with known answers, face padding, errors, cache, contract."""
 
+import os
 import socket
+import subprocess
+import sys
 import wave
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +19,6 @@ from mmsense.datasets._paths import shared_data_candidates
 from mmsense.feature_extraction import (
     AudioFeatures,
     FaceFeatures,
-    TextEmbedder,
     extract_clip_features,
     predict_clips,
     read_audio,
@@ -281,3 +284,25 @@ def test_sample_clips_into_the_contract(samples, sample_cache, no_network):
     feats = extract_clip_features([mp4], max_steps=200, cache_dir=sample_cache)
     assert feats.modalities == {"audio": (200, len(NAMES)), "vision": (38, 8)}
     assert feats.X.dtype == np.float32 and feats.ids == ["Oz06ZWiO20M_6"]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "raw_clips" / "plot_clips_to_prediction.py"
+
+
+def test_example_skips_cleanly_without_the_samples(tmp_path):
+    env = {**os.environ, "MMSENSE_SHARED_DATA": str(tmp_path), "MPLBACKEND": "Agg",
+           "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, str(EXAMPLE)], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Skipping this example: CMU-MOSI raw samples not found" in out.stdout
+
+
+@pytest.mark.slow
+def test_example_runs_on_the_samples(samples):
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, str(EXAMPLE)], capture_output=True, text=True,
+                         env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "Oz06ZWiO20M_6: " in out.stdout and "not a real sentiment estimate" in out.stdout

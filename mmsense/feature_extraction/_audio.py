@@ -79,7 +79,9 @@ class AudioFeatures(ClipTransformerMixin):
     ``1 + floor(s / hop_seconds)`` steps.
 
     ``backend="opensmile"`` gives the low-level descriptors of an openSMILE
-    feature set (``opensmile_feature_set``, 10 ms hop fixed by the set). Its
+    feature set (``opensmile_feature_set``; the 10 ms hop and the windows are
+    fixed by the set, and its first step starts at 0 s instead of being
+    centred there, so a clip has a few steps fewer than with librosa). Its
     binary is under audEERING's research licence (**non-commercial use only**),
     so mmsense never installs it: ``pip install opensmile`` yourself.
 
@@ -181,7 +183,8 @@ class AudioFeatures(ClipTransformerMixin):
 
     def _smile(self):
         opensmile = _import_opensmile()
-        return opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, self.opensmile_feature_set),
+        feature_set = getattr(opensmile.FeatureSet, self.opensmile_feature_set)
+        return opensmile.Smile(feature_set=feature_set,
                                feature_level=opensmile.FeatureLevel.LowLevelDescriptors)
 
     def _feature_names(self):
@@ -196,7 +199,8 @@ class AudioFeatures(ClipTransformerMixin):
             params = {"set": self.opensmile_feature_set}
         else:
             version = _import_librosa().__version__
-            params = {"hop": self._hop_and_window(), "pitch_resolution": float(self.pitch_resolution)}
+            params = {"hop": self._hop_and_window(),
+                      "pitch_resolution": float(self.pitch_resolution)}
         return {"extractor": "AudioFeatures", "format": 1, "backend": self.backend,
                 "version": version, "sample_rate": int(self.sample_rate), **params}
 

@@ -24,7 +24,7 @@ _RUNTIME_PARAMS = ("n_jobs", "cache_dir", "show_progress_bar", "device", "batch_
 
 
 def clip_id(path) -> str:
-    """A clip's id: its file name without the extension (``Oz06ZWiO20M_6.mp4`` -> ``Oz06ZWiO20M_6``)."""
+    """A clip's id: its file name without the extension (``x/a_1.mp4`` -> ``a_1``)."""
     return Path(os.fspath(path)).stem
 
 
@@ -77,7 +77,7 @@ def _as_extractor(value, default, name):
 
 
 def _cap_sequence(seq, max_steps, cap):
-    """At most ``max_steps`` steps: the first ones (truncate) or means over equal time bins (pool)."""
+    """At most ``max_steps`` steps: the first ones (truncate) or means over equal time bins."""
     if len(seq) <= max_steps:
         return seq
     if cap == "truncate":

@@ -79,9 +79,9 @@ class FaceFeatures(ClipTransformerMixin):
     A stateless transformer from a list of video files to one
     ``(n_frames, 8)`` float32 sequence per clip, one step per frame sampled at
     ``fps`` (see :func:`read_frames`); faces are searched in a copy of the
-    frame at most 320 pixels wide, eyes and smile at full resolution. It uses the Haar cascades that ship in
-    the ``opencv-python-headless`` 4.x wheel, so it runs offline and installs
-    beside numpy 2. Per step:
+    frame at most 320 pixels wide, eyes and smile at full resolution. It uses
+    the Haar cascades that ship in the ``opencv-python-headless`` 4.x wheel,
+    so it runs offline and installs beside numpy 2. Per step:
 
     * ``face_x``, ``face_y``: centre of the largest detected face, as a fraction
       of the frame's width and height (head position and movement);
@@ -149,7 +149,8 @@ class FaceFeatures(ClipTransformerMixin):
             raise ValueError(f"fps must be a positive number; got {self.fps!r}.")
         if not isinstance(self.min_face_fraction, numbers.Real) \
                 or not 0 < self.min_face_fraction <= 1:
-            raise ValueError(f"min_face_fraction must be in (0, 1]; got {self.min_face_fraction!r}.")
+            raise ValueError(
+                f"min_face_fraction must be in (0, 1]; got {self.min_face_fraction!r}.")
 
     def _feature_names(self):
         return list(_NAMES)
