@@ -9,8 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pickle
+
 import pytest
+from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.utils import estimator_checks
 
 from mmsense._cli import main
 from mmsense._contract import parse_modalities
@@ -146,6 +150,33 @@ def test_opensmile_backend_is_never_required():
             AudioFeatures(backend="opensmile").get_feature_names_out()
     else:
         assert len(AudioFeatures(backend="opensmile").get_feature_names_out()) == 25
+
+
+@pytest.mark.parametrize("check", [
+    estimator_checks.check_parameters_default_constructible,
+    estimator_checks.check_get_params_invariance,
+    estimator_checks.check_set_params,
+    estimator_checks.check_no_attributes_set_in_init,
+    estimator_checks.check_estimator_repr,
+    estimator_checks.check_estimator_cloneable,
+    estimator_checks.check_do_not_raise_errors_in_init_or_set_params,
+    estimator_checks.check_valid_tag_types,
+    estimator_checks.check_estimator_tags_renamed,
+])
+@pytest.mark.parametrize("Extractor", [AudioFeatures, FaceFeatures])
+def test_sklearn_checks_that_do_not_need_numeric_input(check, Extractor):
+    # their input is file paths, so (as for TextEmbedder) the numeric common checks do not apply
+    check(Extractor.__name__, Extractor())
+
+
+def test_clone_pickle_and_n_jobs_give_the_same_sequences(tmp_path):
+    clips = [write_video(tmp_path / f"v{i}.mp4", n_frames=6 + 2 * i) for i in range(3)]
+    extractor = FaceFeatures(fps=10)
+    first = extractor.transform(clips)
+    again = pickle.loads(pickle.dumps(clone(extractor).set_params(n_jobs=2))).transform(clips)
+    assert [len(s) for s in first] == [6, 8, 10]
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
 
 
 # --- video ---------------------------------------------------------------------------------
