@@ -125,7 +125,8 @@ model.fit(X_syn, y_syn)
 # --------------------
 # ``predict_clips`` extracts with the stored settings (same extractors, same
 # sequence lengths) and predicts. Again: these numbers mean nothing about the
-# clips, the model never saw real data.
+# clips, the model never saw real data (the real features lie far outside the
+# synthetic data's range, so the two clips may even get the same score).
 from mmsense.feature_extraction import predict_clips
 
 result = predict_clips(model, [wav, mp4], transcripts, settings=feats.settings, cache_dir=cache)
