@@ -139,7 +139,8 @@ def _extract(clips, transcripts, extractors, max_steps, cap, on_error, n_steps, 
             continue
         sequences, errors = extractor.transform_or_errors(paths)
         for i, seq in enumerate(sequences):
-            if seq is not None and np.isnan(seq).all():
+            # only face features have padding steps; a clip of padding only has no face at all
+            if isinstance(extractor, FaceFeatures) and seq is not None and np.isnan(seq).all():
                 errors[i] = (f"clip {paths[i]!r}: no face found in any of its {len(seq)} "
                              f"frames.")
         for i, message in errors.items():
