@@ -337,3 +337,14 @@ def test_example_runs_on_the_samples(samples):
                          env=env, timeout=600)
     assert out.returncode == 0, out.stderr
     assert "Oz06ZWiO20M_6: " in out.stdout and "not a real sentiment estimate" in out.stdout
+
+
+def test_dataset_metadata_round_trip(tmp_path):
+    from mmsense.datasets import save_dataset
+
+    X = np.ones((2, 3), dtype=np.float32)
+    path = save_dataset(tmp_path / "m.npz", X, metadata={"extraction": {"cap": "pool"}})
+    assert load_dataset(path).metadata == {"extraction": {"cap": "pool"}}
+    assert load_dataset(save_dataset(tmp_path / "plain.npz", X)).metadata is None
+    with pytest.raises(ValueError, match="metadata must be a dict"):
+        save_dataset(tmp_path / "bad.npz", X, metadata=["x"])
