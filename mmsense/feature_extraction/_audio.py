@@ -194,8 +194,7 @@ class AudioFeatures(ClipTransformerMixin):
 
     def _settings(self):
         if self.backend == "opensmile":
-            import opensmile
-            version = opensmile.__version__
+            version = _import_opensmile().__version__
             params = {"set": self.opensmile_feature_set}
         else:
             version = _import_librosa().__version__
