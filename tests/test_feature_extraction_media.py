@@ -227,6 +227,7 @@ def test_skipped_clips_are_listed(tmp_path):
 
 
 def test_transcripts_must_cover_every_clip(tmp_path):
+    pytest.importorskip("torch")  # TextEmbedder's module needs it (a core dependency)
     clips = [write_wav(tmp_path / f"c{i}.wav", tone(200, 0.2)) for i in range(3)]
     csv = tmp_path / "t.csv"
     pd.DataFrame({"id": ["c0", "c2"], "text": ["good", "bad"]}).to_csv(csv, index=False)
@@ -327,7 +328,8 @@ def test_example_skips_cleanly_without_the_samples(tmp_path):
     out = subprocess.run([sys.executable, str(EXAMPLE)], capture_output=True, text=True,
                          env=env, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "Skipping this example: CMU-MOSI raw samples not found" in out.stdout
+    assert out.stdout.startswith("Skipping this example: ")  # samples or packages missing
+    assert out.stdout.count("\n") == 1
 
 
 @pytest.mark.slow
