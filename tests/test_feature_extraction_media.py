@@ -134,7 +134,7 @@ def test_steps_follow_the_hop_and_resampling_keeps_pitch(tmp_path):
 
 
 def test_parameters_are_checked():
-    with pytest.raises(ValueError, match="backend"):
+    with pytest.raises(ValueError, match="backend"):  # InvalidParameterError is a ValueError
         AudioFeatures(backend="covarep").fit(["a.wav"])
     with pytest.raises(ValueError, match="fps"):
         FaceFeatures(fps=0).fit(["a.mp4"])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
+import os
+from numbers import Integral
 
 import numpy as np
+
+from ..utils._param_validation import Float, Int, StrOptions
 
 from ._clip_base import ClipTransformerMixin
 from ._clip_reader import _AUDIO_HINT, read_audio
@@ -158,18 +161,20 @@ class AudioFeatures(ClipTransformerMixin):
         self.n_jobs = n_jobs
         self.cache_dir = cache_dir
 
+    _parameter_constraints = {
+        "sample_rate": [Int(8000)],
+        "hop_seconds": [Float(0, None, closed="neither")],
+        "window_seconds": [Float(0, None, closed="neither")],
+        "pitch_resolution": [Float(0, None, closed="neither")],
+        "backend": [StrOptions({"librosa", "opensmile"})],
+        "opensmile_feature_set": [StrOptions(set(_OPENSMILE_SETS))],
+        "n_jobs": [Integral, None],
+        "cache_dir": [str, os.PathLike, None],
+    }
+
     def _check_params(self):
-        if not isinstance(self.sample_rate, numbers.Integral) or self.sample_rate < 8000:
-            raise ValueError(f"sample_rate must be an int >= 8000 (Hz); got {self.sample_rate!r}.")
-        for name in ("hop_seconds", "window_seconds", "pitch_resolution"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or not value > 0:
-                raise ValueError(f"{name} must be a positive number; got {value!r}.")
-        if self.backend not in ("librosa", "opensmile"):
-            raise ValueError(f"backend must be 'librosa' or 'opensmile'; got {self.backend!r}.")
-        if self.opensmile_feature_set not in _OPENSMILE_SETS:
-            raise ValueError(f"opensmile_feature_set must be one of {_OPENSMILE_SETS}; "
-                             f"got {self.opensmile_feature_set!r}.")
+        self._validate_params()
+        self._hop_and_window()
 
     def _hop_and_window(self):
         hop = int(round(self.hop_seconds * self.sample_rate))

@@ -20,7 +20,7 @@ from ._face import FaceFeatures
 SETTINGS_FORMAT = 1
 _CAPS = ("pool", "truncate")
 # parameters that change speed or storage, never the numbers
-_RUNTIME_PARAMS = ("n_jobs", "cache_dir", "show_progress_bar", "device", "batch_size")
+_RUNTIME_PARAMS = ("n_jobs", "cache_dir", "verbose", "device", "batch_size")
 
 
 def clip_id(path) -> str:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
-import numbers
 import os
+from numbers import Integral
 
 import numpy as np
+
+from ..utils._param_validation import Float
 
 from ._clip_base import ClipTransformerMixin
 from ._clip_reader import _VIDEO_HINT, read_frames
@@ -144,13 +146,15 @@ class FaceFeatures(ClipTransformerMixin):
         self.n_jobs = n_jobs
         self.cache_dir = cache_dir
 
+    _parameter_constraints = {
+        "fps": [Float(0, None, closed="neither")],
+        "min_face_fraction": [Float(0, 1, closed="right")],
+        "n_jobs": [Integral, None],
+        "cache_dir": [str, os.PathLike, None],
+    }
+
     def _check_params(self):
-        if not isinstance(self.fps, numbers.Real) or not self.fps > 0:
-            raise ValueError(f"fps must be a positive number; got {self.fps!r}.")
-        if not isinstance(self.min_face_fraction, numbers.Real) \
-                or not 0 < self.min_face_fraction <= 1:
-            raise ValueError(
-                f"min_face_fraction must be in (0, 1]; got {self.min_face_fraction!r}.")
+        self._validate_params()
 
     def _feature_names(self):
         return list(_NAMES)
