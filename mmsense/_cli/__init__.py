@@ -15,7 +15,7 @@ import sys
 import warnings
 
 # Command modules, in the order ``--help`` lists them.
-COMMANDS = ("demo", "fit", "evaluate", "predict", "info")
+COMMANDS = ("demo", "extract", "fit", "evaluate", "predict", "info")
 
 
 class CommandError(Exception):
