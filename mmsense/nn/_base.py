@@ -17,10 +17,11 @@ from skorch.dataset import ValidSplit
 from .._contract import split_modalities
 from ._device import resolve_device
 from ._encoders import net_inputs
+from ._persistence import NetPersistenceMixin
 from ._seed import seed_torch, torch_seed_from
 
 
-class NeuralEstimatorMixin:
+class NeuralEstimatorMixin(NetPersistenceMixin):
     """Mixin for estimators with ``device``, ``random_state``, ``validation_fraction``,
     ``patience`` and ``verbose`` parameters.
 
