@@ -165,8 +165,10 @@ def mlflow_sklearn():
 def test_mlflow_round_trip(fitted, name, mlflow_sklearn, tmp_path):
     model, X, method, reference = fitted[name]
     path = tmp_path / "model"
+    # pip_requirements given: MLflow would otherwise infer them in a slow subprocess
     mlflow_sklearn.save_model(model, str(path), serialization_format="skops",
-                              skops_trusted_types=get_trusted_types())
+                              skops_trusted_types=get_trusted_types(),
+                              pip_requirements=["mmsense"])
     assert (path / "model.skops").is_file()
     _assert_same_output(mlflow_sklearn.load_model(str(path)), X, method, reference)
 
@@ -176,4 +178,4 @@ def test_mlflow_refuses_to_save_without_the_list(fitted, mlflow_sklearn, tmp_pat
 
     with pytest.raises(MlflowException, match="untrusted types"):
         mlflow_sklearn.save_model(fitted["MMRestRegressor"][0], str(tmp_path / "model"),
-                                  serialization_format="skops")
+                                  serialization_format="skops", pip_requirements=["mmsense"])
