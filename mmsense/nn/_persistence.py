@@ -8,7 +8,7 @@ loading would run an unrestricted unpickler. Here the estimator replaces each
 net by a plain dict: the net's class (a type skops checks), the rest of the
 net's attributes (which skops walks and checks) and the torch attributes saved
 with ``torch.save`` and read back with ``torch.load(weights_only=True)``,
-whose restricted unpickler accepts only torch's tensor types and the classes
+whose restricted unpickler accepts only tensors, plain containers and the classes
 listed by :func:`torch_safe_globals`. The optimizer is stored as its
 ``state_dict`` and rebuilt by skorch's ``initialize_optimizer``, because an
 optimizer object itself needs ``collections.defaultdict``, which
