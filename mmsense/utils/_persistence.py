@@ -54,14 +54,12 @@ def get_trusted_types() -> list[str]:
     import torch
     from skorch import NeuralNet, NeuralNetClassifier
     from skorch import utils as skorch_utils
-    from skorch.callbacks import (EarlyStopping, EpochScoring, EpochTimer,
-                                  PassthroughScoring, PrintLog)
+    from skorch.callbacks import EpochScoring, EpochTimer, PassthroughScoring, PrintLog
     from skorch.dataset import Dataset, ValidSplit
     from skorch.history import History
     from skorch.setter import optimizer_setter
 
-    from ..cmcsl import CMCSLSelfLabeler, TorchMLPClassifier
-    from ..cmcsl._mlp import _MLPModule
+    from ..cmcsl import CMCSLSelfLabeler
     from ..dec import DECClassifier, DECPretrainer
     from ..dec._classifier import _PretrainedModuleNet, _valid_accuracy
     from ..dec._losses import AutoencoderLoss
@@ -69,6 +67,10 @@ def get_trusted_types() -> list[str]:
     from ..mmrest import MMRestRegressor
     from ..mmrest._modules import MMRestModule
     from ..mmrest._net import MMCConfig, MMRestNet
+    from ..neural_network import TorchMLPClassifier
+    from ..nn import KeepBestEpoch
+    from ..nn._guards import FiniteLossGuard
+    from ..neural_network._mlp import _MLPModule
     from ..preprocessing import ModalityScaler
 
     mmsense_types = [
@@ -77,10 +79,11 @@ def get_trusted_types() -> list[str]:
         _valid_accuracy,
         CMCSLSelfLabeler, TorchMLPClassifier, _MLPModule,
         ModalityScaler,
+        KeepBestEpoch, FiniteLossGuard,
     ]
     skorch_types = [
         NeuralNet, NeuralNetClassifier, History, Dataset, ValidSplit,
-        EarlyStopping, EpochScoring, EpochTimer, PassthroughScoring, PrintLog,
+        EpochScoring, EpochTimer, PassthroughScoring, PrintLog,
         optimizer_setter,
         # functions skorch stores: Dataset's indexing, predefined_split, EpochScoring's target
         skorch_utils._indexing_dict, skorch_utils._indexing_other, skorch_utils._make_split,
