@@ -179,3 +179,14 @@ def test_mlflow_refuses_to_save_without_the_list(fitted, mlflow_sklearn, tmp_pat
     with pytest.raises(MlflowException, match="untrusted types"):
         mlflow_sklearn.save_model(fitted["MMRestRegressor"][0], str(tmp_path / "model"),
                                   serialization_format="skops", pip_requirements=["mmsense"])
+
+
+# feature extractors read clip files or transcripts upstream of X; saving them is not covered yet
+NOT_COVERED = {"AudioFeatures", "FaceFeatures", "TextEmbedder"}
+
+
+def test_every_public_estimator_is_covered():
+    from mmsense.utils import all_estimators
+
+    covered = {name.split("-")[0] for name in CASES}
+    assert {name for name, _ in all_estimators()} - NOT_COVERED <= covered
