@@ -49,7 +49,8 @@ __all__ = [
     # the machine
     "load_average", "reset_peak_rss", "peak_rss_mib", "timed",
     # CMU-MOSI
-    "MOSI_SIZES", "CACHE_ROOT", "TEXT_CACHE_DIR", "mosi_text_features",
+    "MOSI_SIZES", "CACHE_ROOT", "TEXT_CACHE_DIR", "mosi_text_features", "by_split",
+    "mosi_size_split",
     # DEC benchmark data
     "step_mean", "pooled", "Task", "scaled", "synthetic_task", "mosi_task", "hide_labels",
     "dec_sklearn_baselines", "dec_autoencoder_size",
@@ -113,6 +114,17 @@ def mosi_text_features(cache_dir=TEXT_CACHE_DIR, data_dir=None):
     return embedder.fit_transform(bunch.data), bunch
 
 
+def by_split(X, y, split, names=("train", "valid", "test")):
+    """``[(X, y)]`` of the rows whose ``split`` is each of ``names``, in that order."""
+    return [(X[split == name], y[split == name]) for name in names]
+
+
+def mosi_size_split(X, y):
+    """The first rows as MOSI's train, then valid, then test split (``MOSI_SIZES``)."""
+    cut = np.cumsum(MOSI_SIZES)[:2]
+    return list(zip(np.split(X, cut), np.split(y, cut)))
+
+
 # --------------------------------------------------------- DEC benchmark data
 def step_mean(block, dtype=None) -> np.ndarray:
     """A modality block's mean over its real steps; a static block's values.
@@ -172,10 +184,10 @@ def synthetic_task(noise: float, seed: int):
 def mosi_task(cache_dir=TEXT_CACHE_DIR, data_dir=None) -> Task:
     """CMU-MOSI text features, binary polarity ``score >= 0``, standard train/test split."""
     features, mosi = mosi_text_features(cache_dir, data_dir)
-    y = (mosi.target >= 0).astype(np.int64)
-    train, test = mosi.split == "train", mosi.split == "test"
-    spec = {"text": features.shape[1]}
-    return scaled("CMU-MOSI text", spec, features[train], y[train], features[test], y[test])
+    polarity = (mosi.target >= 0).astype(np.int64)
+    (X_train, y_train), (X_test, y_test) = by_split(features, polarity, mosi.split,
+                                                    ("train", "test"))
+    return scaled("CMU-MOSI text", {"text": features.shape[1]}, X_train, y_train, X_test, y_test)
 
 
 def hide_labels(y, rng, *, fraction=None, per_class=None):

@@ -32,9 +32,9 @@ from sklearn.linear_model import Ridge
 from sklearn.svm import SVR
 
 from benchmarks._common import (MOSI_SIZES, add_data_dir_option, add_device_option,
-                                add_seed_options, add_threads_option, load_average, make_parser,
-                                mosi_text_features, peak_rss_mib, reset_peak_rss, seed_range,
-                                timed)
+                                add_seed_options, add_threads_option, by_split, load_average,
+                                make_parser, mosi_size_split, mosi_text_features, peak_rss_mib,
+                                reset_peak_rss, seed_range, timed)
 from mmsense import MMRestRegressor, msa_report
 from mmsense.datasets import make_multimodal_sentiment
 
@@ -59,11 +59,6 @@ def header(first):
     print(f"{first:<38} " + "  ".join(f"{k:>6}" for k in SHOWN), flush=True)
 
 
-def split_rows(X, y):
-    a, b, _ = MOSI_SIZES
-    return (X[:a], y[:a]), (X[a:a + b], y[a:a + b]), (X[a + b:], y[a + b:])
-
-
 def bench_synthetic(args):
     print(f"\n== 1. synthetic, MOSI-size ({'/'.join(map(str, MOSI_SIZES))}), "
           f"{args.epochs} epochs, device {args.device}, torch threads {torch.get_num_threads()}, "
@@ -78,7 +73,7 @@ def bench_synthetic(args):
     for name, unaligned, bucket in cases:
         X, y, spec = make_multimodal_sentiment(sum(MOSI_SIZES), MOSI_SPEC, unaligned=unaligned,
                                                random_state=0)
-        (X_tr, y_tr), valid, (X_te, y_te) = split_rows(X, y)
+        (X_tr, y_tr), valid, (X_te, y_te) = mosi_size_split(X, y)
         reg = MMRestRegressor(spec, max_epochs=args.epochs, patience=None,
                               bucket_by_length=bucket, device=args.device, random_state=0)
         reset_peak_rss()
@@ -101,8 +96,7 @@ def bench_synthetic(args):
 
 def mosi_features(args):
     X, bunch = mosi_text_features(data_dir=args.data_dir)
-    return [(X[bunch.split == s], bunch.target[bunch.split == s])
-            for s in ("train", "valid", "test")]
+    return by_split(X, bunch.target, bunch.split)
 
 
 def best_on_valid(make, grid, train, valid):

@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from sklearn.metrics import accuracy_score
 
-from benchmarks._common import (MOSI_SIZES, add_device_option, dec_sklearn_baselines,
-                                hide_labels, make_parser, pooled, timed)
+from benchmarks._common import (MOSI_SIZES, add_device_option, by_split, dec_sklearn_baselines,
+                                hide_labels, make_parser, mosi_size_split, pooled, timed)
 from mmsense import DECClassifier, DECPretrainer, ModalityScaler
 from mmsense.datasets import make_multimodal_sentiment
 
@@ -59,15 +59,13 @@ def load(dataset, mosi_npz):
     """(spec, (X, y) for train, valid, test), scaled on train."""
     if dataset == "mosi":
         data = np.load(mosi_npz)
-        parts = [(data["X"][data["split"] == s], data["y"][data["split"] == s])
-                 for s in ("train", "valid", "test")]
+        parts = by_split(data["X"], data["y"], data["split"])
         spec = {"text": data["X"].shape[1]}
     else:
         noise = {"synthetic": 4.0, "synthetic-hard": 8.0}[dataset]
         X, y, spec = make_multimodal_sentiment(sum(MOSI_SIZES), task="binary", noise=noise,
                                                random_state=0)
-        cut = np.cumsum(MOSI_SIZES)[:2]
-        parts = list(zip(np.split(X, cut), np.split(y, cut)))
+        parts = mosi_size_split(X, y)
     scaler = ModalityScaler(modalities=spec).fit(parts[0][0])
     return spec, [(scaler.transform(X), y) for X, y in parts]
 
