@@ -28,31 +28,35 @@ from mmsense.datasets import load_msa_transcripts, make_multimodal_sentiment
 from mmsense.preprocessing import ModalityScaler
 
 # Private mmsense names. The benchmarks import them from here and nowhere else,
-# so that a move inside mmsense is fixed in this one block (plus the private
-# ``_build_module`` call in ``dec_autoencoder_size`` below). What each serves:
-#   parse_modalities, split_modalities: pooling sequences, the oracle's views
-#   validate_multimodal: timed by bench_contract
-#   pool_modalities, make_preprocessor: the features CMCSL sees (bench_cmcsl baselines)
+# so that a move inside mmsense is fixed in this one block. What each serves:
+#   parse_modalities, modality_vectors: pooled features (sklearn baselines)
+#   split_modalities, sequence_means: the oracle's per-modality means and step counts
+#   validate_multimodal, split_modalities: timed by bench_contract
+#   make_preprocessor: CMCSL's per-modality scaling (bench_cmcsl's sklearn baselines)
 #   propagate, median_scale, modality_scores, resolve: CMCSL's propagation timed alone
 #   SCORE_JITTER_SD: the generator's score noise, read by the Bayes oracle
-from mmsense._contract import parse_modalities, split_modalities, validate_multimodal
-from mmsense.cmcsl._features import make_preprocessor, pool_modalities
+#   DECAutoencoder, architecture: DEC's network sized without a fit (parameter counts)
+from mmsense._contract import (modality_vectors, parse_modalities, sequence_means,
+                               split_modalities, validate_multimodal)
+from mmsense.cmcsl._features import make_preprocessor
 from mmsense.cmcsl._propagation import propagate
 from mmsense.cmcsl._resolution import median_scale, modality_scores, resolve
 from mmsense.datasets._synthetic import SCORE_JITTER_SD
+from mmsense.dec._modules import DECAutoencoder
+from mmsense.dec._pretrainer import architecture
 
 __all__ = [
     # private mmsense names, re-exported for the scripts
-    "parse_modalities", "split_modalities", "validate_multimodal", "make_preprocessor",
-    "pool_modalities", "propagate", "median_scale", "modality_scores", "resolve",
-    "SCORE_JITTER_SD",
+    "modality_vectors", "parse_modalities", "sequence_means", "split_modalities",
+    "validate_multimodal", "make_preprocessor", "propagate", "median_scale", "modality_scores", "resolve",
+    "SCORE_JITTER_SD", "DECAutoencoder", "architecture",
     # the machine
     "load_average", "reset_peak_rss", "peak_rss_mib", "timed",
     # CMU-MOSI
     "MOSI_SIZES", "CACHE_ROOT", "TEXT_CACHE_DIR", "mosi_text_features", "by_split",
     "mosi_size_split",
     # DEC benchmark data
-    "step_mean", "pooled", "Task", "scaled", "synthetic_task", "mosi_task", "hide_labels",
+    "pooled", "Task", "scaled", "synthetic_task", "mosi_task", "hide_labels",
     "dec_sklearn_baselines", "dec_autoencoder_size",
     # command line and output
     "make_parser", "add_device_option", "add_threads_option", "add_data_dir_option",
@@ -126,22 +130,9 @@ def mosi_size_split(X, y):
 
 
 # --------------------------------------------------------- DEC benchmark data
-def step_mean(block, dtype=None) -> np.ndarray:
-    """A modality block's mean over its real steps; a static block's values.
-
-    ``dtype`` converts the values before summing (the oracle sums in float64).
-    """
-    values = block.values if dtype is None else block.values.astype(dtype)
-    if block.lengths is None:
-        return values
-    # padding is 0 in split_modalities' blocks: the sum runs over real steps only
-    return values.sum(1) / np.maximum(block.lengths, 1)[:, None]
-
-
 def pooled(X, spec) -> np.ndarray:
     """Each modality's features averaged over its real steps, side by side."""
-    blocks = split_modalities(X, parse_modalities(spec, X.shape[1]))
-    return np.hstack([step_mean(b) for b in blocks.values()])
+    return np.hstack(list(modality_vectors(X, parse_modalities(spec, X.shape[1])).values()))
 
 
 @dataclass
@@ -218,7 +209,7 @@ def dec_sklearn_baselines() -> dict:
 
 def dec_autoencoder_size(pretrainer, spec, n_clusters=2) -> int:
     """Parameter count of ``pretrainer``'s autoencoder for ``spec``, without fitting it."""
-    module = pretrainer._build_module(parse_modalities(spec), n_clusters)  # private
+    module = DECAutoencoder(parse_modalities(spec), n_clusters, **architecture(pretrainer))
     return sum(p.numel() for p in module.parameters())
 
 

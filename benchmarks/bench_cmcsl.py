@@ -44,7 +44,7 @@ from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 
 from benchmarks._common import (add_device_option, add_json_option, hide_labels, load_average,
                                 make_parser, make_preprocessor, md_header, md_row, median_scale,
-                                modality_scores, parse_modalities, peak_rss_mib, pool_modalities,
+                                modality_scores, modality_vectors, parse_modalities, peak_rss_mib,
                                 propagate, resolve, timed, write_json)
 from mmsense import CMCSLSelfLabeler, TorchMLPClassifier
 from mmsense.datasets import make_multimodal_sentiment
@@ -102,7 +102,7 @@ def methods(n_modalities):
 def features(X_train, X_test, spec):
     """Per-modality preprocessed vectors (fitted on train), as CMCSL sees them."""
     specs = parse_modalities(spec, X_train.shape[1])
-    train, test = pool_modalities(X_train, specs), pool_modalities(X_test, specs)
+    train, test = modality_vectors(X_train, specs), modality_vectors(X_test, specs)
     out = {}
     for name in train:
         pre = make_preprocessor("l2_standard").fit(train[name])

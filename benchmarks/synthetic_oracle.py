@@ -23,7 +23,7 @@ import numpy as np
 from scipy.stats import norm
 
 from benchmarks._common import (MOSI_SIZES, SCORE_JITTER_SD, make_parser, md_header, md_row,
-                                parse_modalities, split_modalities, step_mean,
+                                parse_modalities, sequence_means, split_modalities,
                                 synthetic_task)
 from mmsense.datasets import make_multimodal_sentiment
 
@@ -44,8 +44,11 @@ def positive_posterior(X, modalities, latent, grid_size=1201) -> np.ndarray:
     blocks = split_modalities(X, parse_modalities(modalities, X.shape[1]))
     for name, block in blocks.items():
         view = latent.views[name]
-        mean = step_mean(block, np.float64)
-        n_steps = np.ones(len(X)) if block.lengths is None else block.lengths.astype(np.float64)
+        values = block.values.astype(np.float64)
+        if block.lengths is None:
+            mean, n_steps = values, np.ones(len(X))
+        else:
+            mean, n_steps = sequence_means(values, block.lengths), block.lengths
         # |mean - a (P_k + s w)|^2 expanded in s, with |w| = 1
         residual = mean[:, None, :] - view.informativeness * view.prototypes[None]
         a = view.informativeness
