@@ -63,11 +63,11 @@ def main(argv=None):
     X = make_X(args.rows, np.random.default_rng(0))
     holder = _Holder(MODALITIES)
     _, _, specs = validate_multimodal(holder, X)
-    scaler = ModalityScaler(MODALITIES).fit(X)
+    scaler = ModalityScaler(modalities=MODALITIES).fit(X)
     steps = {
         "validate_multimodal": lambda: validate_multimodal(holder, X),
         "split_modalities": lambda: split_modalities(X, specs),
-        "ModalityScaler.fit": lambda: ModalityScaler(MODALITIES).fit(X),
+        "ModalityScaler.fit": lambda: ModalityScaler(modalities=MODALITIES).fit(X),
         "ModalityScaler.transform": lambda: scaler.transform(X),
     }
     print(f"X: {X.shape[0]} x {X.shape[1]} float32 = {X.nbytes / 2**20:.0f} MiB, "

@@ -74,7 +74,7 @@ def bench_synthetic(args):
         X, y, spec = make_multimodal_sentiment(sum(MOSI_SIZES), MOSI_SPEC, unaligned=unaligned,
                                                random_state=0)
         (X_tr, y_tr), valid, (X_te, y_te) = mosi_size_split(X, y)
-        reg = MMRestRegressor(spec, max_epochs=args.epochs, patience=None,
+        reg = MMRestRegressor(modalities=spec, max_epochs=args.epochs, patience=None,
                               bucket_by_length=bucket, device=args.device, random_state=0)
         reset_peak_rss()
         start, cpu_start = time.perf_counter(), time.process_time()

@@ -3,8 +3,9 @@
 Every module of ``benchmarks/`` imports without running anything or editing
 ``sys.path``; no function is longer than 60 lines; private mmsense modules are
 imported only by ``benchmarks/_common.py``; the modules import each other
-without a circle; and every command given in the docs runs the scripts as
-modules (``python -m benchmarks.bench_x``).
+without a circle; every command given in the docs runs the scripts as modules
+(``python -m benchmarks.bench_x``); and the scripts that have a tiny setting
+run end to end with it (the others fit MOSI-size data: too slow for a test).
 """
 
 import ast
@@ -107,3 +108,26 @@ def test_docs_run_benchmarks_as_modules():
     found = [f"{p.relative_to(ROOT)}: {match.group(0)}" for p in texts if p.exists()
              for match in path_style.finditer(p.read_text())]
     assert not found, "run benchmarks as python -m benchmarks.<name>:\n" + "\n".join(found)
+
+
+# (script, arguments of a run that takes about a second, a line its output must contain)
+SMOKE_RUNS = [
+    ("bench_contract", ["--rows", "3", "--repeats", "1"], "ModalityScaler.transform"),
+    ("synthetic_oracle", ["--noise", "4", "--draws", "1", "--n-train", "30", "--n-test", "20"],
+     "| 4 | mean |"),
+    ("sweep_dec", ["--list"], "c_elr0.1"),
+    ("sweep_dec", ["synthetic", "spread", "0"], '"variant": "spread"'),
+    ("bench_cmcsl", ["--skip-accuracy", "--sizes", "300", "--seeds", "10", "--repeats", "1"],
+     "| 300 |"),
+    pytest.param("bench_cmcsl", ["--scenarios", "weak-2mod", "--tasks", "binary", "--budgets", "1",
+                                 "--n-samples", "40", "--skip-throughput", "--full",
+                                 "--classifiers", "GNB"], "| GNB | CMCSL/kmeans/ratio |",
+                 marks=pytest.mark.slow),
+]
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("module, argv, expected", SMOKE_RUNS)
+def test_tiny_run(module, argv, expected, capsys):
+    importlib.import_module(f"benchmarks.{module}").main(argv)
+    assert expected in capsys.readouterr().out
