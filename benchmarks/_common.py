@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,11 +37,13 @@ from mmsense.preprocessing import ModalityScaler
 #   propagate, median_scale, modality_scores, resolve: CMCSL's propagation timed alone
 #   SCORE_JITTER_SD: the generator's score noise, read by the Bayes oracle
 #   DECAutoencoder, architecture: DEC's network sized without a fit (parameter counts)
+#   shared_data_candidates: where bench_media looks for the CMU-MOSI sample clips
 from mmsense._contract import (modality_vectors, parse_modalities, sequence_means,
                                split_modalities, validate_multimodal)
 from mmsense.cmcsl._features import make_preprocessor
 from mmsense.cmcsl._propagation import propagate
 from mmsense.cmcsl._resolution import median_scale, modality_scores, resolve
+from mmsense.datasets._paths import shared_data_candidates
 from mmsense.datasets._synthetic import SCORE_JITTER_SD
 from mmsense.dec._modules import DECAutoencoder
 from mmsense.dec._pretrainer import architecture
@@ -49,9 +52,9 @@ __all__ = [
     # private mmsense names, re-exported for the scripts
     "modality_vectors", "parse_modalities", "sequence_means", "split_modalities",
     "validate_multimodal", "make_preprocessor", "propagate", "median_scale", "modality_scores", "resolve",
-    "SCORE_JITTER_SD", "DECAutoencoder", "architecture",
+    "SCORE_JITTER_SD", "DECAutoencoder", "architecture", "shared_data_candidates",
     # the machine
-    "load_average", "reset_peak_rss", "peak_rss_mib", "timed",
+    "load_average", "reset_peak_rss", "peak_rss_mib", "timed", "median_seconds",
     # CMU-MOSI
     "MOSI_SIZES", "CACHE_ROOT", "TEXT_CACHE_DIR", "mosi_text_features", "by_split",
     "mosi_size_split",
@@ -103,6 +106,20 @@ def timed(func):
     start = time.perf_counter()
     result = func()
     return time.perf_counter() - start, result
+
+
+def median_seconds(func, repeats):
+    """Median wall-clock and CPU seconds of ``repeats`` calls of ``func()``.
+
+    CPU time is the steadier figure while other users load the machine.
+    """
+    wall, cpu = [], []
+    for _ in range(repeats):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        func()
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 # ------------------------------------------------------------------ CMU-MOSI

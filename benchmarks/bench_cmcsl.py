@@ -44,8 +44,8 @@ from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 
 from benchmarks._common import (add_device_option, add_json_option, hide_labels, load_average,
                                 make_parser, make_preprocessor, md_header, md_row, median_scale,
-                                modality_scores, modality_vectors, parse_modalities, peak_rss_mib,
-                                propagate, resolve, timed, write_json)
+                                median_seconds, modality_scores, modality_vectors,
+                                parse_modalities, peak_rss_mib, propagate, resolve, write_json)
 from mmsense import CMCSLSelfLabeler, TorchMLPClassifier
 from mmsense.datasets import make_multimodal_sentiment
 
@@ -235,11 +235,11 @@ def throughput(sizes, n_seeds, n_features, n_classes, chunk_size, repeats, devic
         y[seeds] = np.arange(n_seeds) % n_classes
         labelled = y >= 0
         run = partial(propagate_and_resolve, mods, labelled, y, n_classes, chunk_size, device)
-        times = [timed(run)[0] for _ in range(repeats if n < 10**6 else max(1, repeats - 1))]
+        n_runs = repeats if n < 10**6 else max(1, repeats - 1)
+        med, _ = median_seconds(run, n_runs)
         rss = peak_rss_mib() / 2**10
-        med = float(np.median(times))
         gflops = 2 * 2 * n * n_seeds * n_features / med / 1e9  # 2 modalities, 2 FLOP per MAC
-        print(md_row([f"{n:,}", f"{med:.2f}", len(times), f"{n / med:,.0f}", f"{gflops:.0f}",
+        print(md_row([f"{n:,}", f"{med:.2f}", n_runs, f"{n / med:,.0f}", f"{gflops:.0f}",
                       f"{rss:.1f}"]), flush=True)
         del run, mods
 

@@ -117,7 +117,7 @@ SMOKE_RUNS = [
      "| 4 | mean |"),
     ("sweep_dec", ["--list"], "c_elr0.1"),
     ("sweep_dec", ["synthetic", "spread", "0"], '"variant": "spread"'),
-    ("bench_cmcsl", ["--skip-accuracy", "--sizes", "300", "--seeds", "10", "--repeats", "1"],
+    ("bench_cmcsl", ["--skip-accuracy", "--sizes", "300", "--seeds", "10", "--repeats", "2"],
      "| 300 |"),
     pytest.param("bench_cmcsl", ["--scenarios", "weak-2mod", "--tasks", "binary", "--budgets", "1",
                                  "--n-samples", "40", "--skip-throughput", "--full",
