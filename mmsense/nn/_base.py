@@ -18,6 +18,7 @@ from skorch.dataset import ValidSplit
 from ._best_epoch import KeepBestEpoch
 from ._device import resolve_device
 from ._guards import FiniteLossGuard
+from ._persistence import NetPersistenceMixin
 from ._progress import named_callbacks, progress_callbacks, user_callbacks
 from ._seed import torch_seed_from
 from ._threads import TORCH_METHODS, with_torch_threads
@@ -31,7 +32,7 @@ def min_rows_for_holdout(fraction: float) -> int:
     return n
 
 
-class NeuralEstimatorMixin:
+class NeuralEstimatorMixin(NetPersistenceMixin):
     """Mixin for estimators with ``device``, ``random_state``, ``validation_fraction``,
     ``patience``, ``verbose``, ``callbacks`` and ``n_threads`` parameters.
 
