@@ -181,3 +181,16 @@ def test_bad_callbacks_are_rejected_at_fit(binary, callbacks, message):
     with pytest.raises(ValueError, match=message):
         TorchMLPClassifier(max_epochs=1, callbacks=callbacks, device="cpu").fit(
             X[rows][:, :6], y[rows])
+
+
+def test_a_model_fitted_with_progress_loads_with_skops_trusted_types(binary):
+    sio = pytest.importorskip("skops.io")
+    from mmsense.utils import get_trusted_types
+
+    X, y, _ = binary
+    rows = y != -1
+    mlp = TorchMLPClassifier(max_epochs=1, verbose=1, device="cpu").fit(X[rows][:, :6], y[rows])
+    dumped = sio.dumps(mlp)
+    assert set(sio.get_untrusted_types(data=dumped)) <= set(get_trusted_types())
+    loaded = sio.loads(dumped, trusted=get_trusted_types())
+    np.testing.assert_array_equal(loaded.predict(X[:, :6]), mlp.predict(X[:, :6]))
