@@ -93,5 +93,7 @@ def _run(args):
         n_labeled=int((rows & labeled).sum()), split=args.split, data=str(data.filename),
         classes=None if classes is None else np.asarray(classes).tolist(),
         scaled=args.scale, fit_seconds=seconds,
+        # how `mmsense extract` made the features, so `predict --clips` can redo it
+        extraction=(getattr(data, "metadata", None) or {}).get("extraction"),
     )
     print(f"Fitted in {seconds:.1f} s; model written to {args.output}.")
