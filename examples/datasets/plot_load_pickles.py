@@ -18,6 +18,9 @@ contract: one float32 matrix ``X`` whose padding steps are NaN, the scores
 example writes a small file of each format itself (random features of the
 real layout, with made-up small sizes) so that it runs anywhere; point the
 loaders at your own files the same way. Only unpickle files you trust.
+
+The files are small at every size (``MMSENSE_EXAMPLE_FULL=1`` changes nothing
+here); real MOSI pickles load the same way.
 """
 
 # %%

@@ -1,6 +1,6 @@
 """
 Inside a fitted MMRest: clusters, bins, metrics and the projection bias
-======================================================================
+=======================================================================
 
 :class:`~mmsense.MMRestRegressor` maps every modality of a row into one shared
 space, clusters those points into sentiment clusters, gives each cluster a
