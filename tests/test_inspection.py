@@ -36,7 +36,7 @@ def _close_figures():
 @pytest.fixture(scope="module")
 def mmrest_fit():
     X, y, spec = make_multimodal_sentiment(60, SPEC, random_state=0)
-    reg = MMRestRegressor(spec, n_clusters=4, hidden_dim=6, decision_dim=4, lstm_hidden_dim=4,
+    reg = MMRestRegressor(modalities=spec, n_clusters=4, hidden_dim=6, decision_dim=4, lstm_hidden_dim=4,
                           max_epochs=3, patience=None, random_state=0).fit(X, y)
     return reg, X, y
 
@@ -44,7 +44,7 @@ def mmrest_fit():
 @pytest.fixture(scope="module")
 def dec_fit():
     X, y, spec = make_multimodal_sentiment(60, SPEC, n_clusters=3, task="multiclass",
-                                           labelled_fraction=0.5, random_state=0)
+                                           labeled_fraction=0.5, random_state=0)
     pre = DECPretrainer(modalities=spec, embed_dim=4, num_heads=2, hidden_dims=(8,),
                         latent_dim=3, pretrain_max_epochs=3, max_epochs=3, random_state=0)
     clf = DECClassifier(pre, max_epochs=3, random_state=0).fit(X, y)
@@ -159,7 +159,11 @@ def test_history_display_dec_phases_apart(dec_fit):
                                [r["train_loss"] for r in clf.history_])
     acc = [r["valid_acc"] for r in clf.history_]
     kept = 0 if clf.start_accuracy_ >= max(acc) else 1 + int(np.argmax(acc))
-    assert disp.best_lines_["fine-tuning loss"].get_xdata()[0] == kept
+    assert disp.best_lines_["fine-tuning loss"].get_xdata()[0] == kept == clf.best_epoch_
+    # phase 1 keeps its lowest validation loss
+    auto_valid = [r["valid_loss"] for r in pre.history_["autoencoder"]]
+    assert (disp.best_lines_["pretraining phase 1: autoencoder"].get_xdata()[0]
+            == 1 + int(np.argmin(auto_valid)))
     # the pretrainer alone: its two phases (plus hold-out) only
     alone = TrainingHistoryDisplay.from_estimator(pre)
     assert len(alone.lines_) == 3
@@ -271,7 +275,7 @@ def _mean_pool(X, spec=SPEC):
 def text_only_signal():
     X, y, spec = make_multimodal_sentiment(200, SPEC, modality_informativeness={"audio": 0.0},
                                            random_state=0)
-    model = Pipeline([("scale", ModalityScaler(spec)), ("pool", FunctionTransformer(_mean_pool)),
+    model = Pipeline([("scale", ModalityScaler(modalities=spec)), ("pool", FunctionTransformer(_mean_pool)),
                       ("ridge", Ridge())]).fit(X[:100], y[:100])
     return model, X[100:], y[100:]
 

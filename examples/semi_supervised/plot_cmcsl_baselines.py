@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from mmsense import CMCSLSelfLabeler, labelled_scorer
+from mmsense import CMCSLSelfLabeler, labeled_scorer
 from mmsense.datasets import make_multimodal_sentiment
 from mmsense.inspection import LabelBudgetDisplay
 
@@ -91,8 +91,8 @@ ax.set(title="modality that supplied each self-label", ylabel="rows")
 # %%
 # Scoring semi-supervised models
 # ------------------------------
-# ``labelled_scorer`` scores only rows with a label, so a model can be scored
+# ``labeled_scorer`` scores only rows with a label, so a model can be scored
 # on data that still holds ``-1`` rows:
 print("balanced accuracy on the labeled rows:",
-      labelled_scorer("balanced_accuracy")(clf, X, y_partial))
+      labeled_scorer("balanced_accuracy")(clf, X, y_partial))
 plt.show()

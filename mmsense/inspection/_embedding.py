@@ -67,7 +67,7 @@ class EmbeddingDisplay:
     >>> from mmsense import MMRestRegressor
     >>> from mmsense.inspection import EmbeddingDisplay
     >>> X, y, spec = make_multimodal_sentiment(60, random_state=0)
-    >>> reg = MMRestRegressor(spec, hidden_dim=8, decision_dim=8, max_epochs=2,
+    >>> reg = MMRestRegressor(modalities=spec, hidden_dim=8, decision_dim=8, max_epochs=2,
     ...                       random_state=0).fit(X, y)
     >>> disp = EmbeddingDisplay.from_estimator(reg, X, y)
     >>> sum(len(s.get_offsets()) for s in disp.scatter_)  # 60 rows x 3 modalities
@@ -196,9 +196,9 @@ class EmbeddingDisplay:
         For :class:`~mmsense.MMRestRegressor`, every row gives one point per
         modality in the shared space (where the clusters live; the clusters
         are fitted on all of them), marked by modality; the centres are
-        labelled with their sentiment bin (``cluster_bins_``). For
+        labeled with their sentiment bin (``cluster_bins_``). For
         :class:`~mmsense.DECPretrainer`, every row gives its latent code
-        ``transform(X)``; centres are labelled with their class
+        ``transform(X)``; centres are labeled with their class
         (``classes_[j]``) or their index when fitted without labels. A fitted
         Pipeline ending in either is accepted (``X`` goes through the steps
         before it).

@@ -50,7 +50,7 @@ class TrainingHistoryDisplay:
     >>> from mmsense import MMRestRegressor
     >>> from mmsense.inspection import TrainingHistoryDisplay
     >>> X, y, spec = make_multimodal_sentiment(60, random_state=0)
-    >>> reg = MMRestRegressor(spec, hidden_dim=8, decision_dim=8, max_epochs=3,
+    >>> reg = MMRestRegressor(modalities=spec, hidden_dim=8, decision_dim=8, max_epochs=3,
     ...                       random_state=0).fit(X, y)
     >>> disp = TrainingHistoryDisplay.from_estimator(reg)
     >>> list(disp.lines_)
@@ -200,11 +200,9 @@ def _dec_pretrainer_panels(est, prefix=""):
 
 
 def _kept_autoencoder_epoch(est, rows):
-    """skorch's early stopping restores the lowest validation loss; else the last epoch."""
-    epochs, valid = _curve(rows, "valid_loss")
-    if len(valid) and est.patience is not None:
-        return int(epochs[int(np.argmin(valid))])
-    return int(len(rows))
+    """Phase 1's kept epoch: its skorch best-epoch callback's, else the last epoch."""
+    keeper = dict(getattr(est.net_, "callbacks_", [])).get("best_epoch")
+    return int(getattr(keeper, "best_epoch_", len(rows)))
 
 
 def _dec_classifier_panels(est):
@@ -215,22 +213,9 @@ def _dec_classifier_panels(est):
         "fine-tuning loss": {key: _curve(rows, key) for key in ("train_loss", "valid_loss")},
         "fine-tuning held-out accuracy": {"accuracy": _curve(rows, "valid_acc")},
     })
-    kept = _kept_fine_tuning_epoch(est, rows)
     panels.update(tune)
-    best.update(dict.fromkeys(tune, kept))
+    best.update(dict.fromkeys(tune, int(est.best_epoch_)))
     return panels, best
-
-
-def _kept_fine_tuning_epoch(est, rows):
-    """Epoch DECClassifier kept: 0 when the untuned start was as good, else the best one."""
-    epochs, acc = _curve(rows, "valid_acc")
-    if not len(acc):
-        return len(rows)
-    if est.start_accuracy_ is not None and est.start_accuracy_ >= acc.max():
-        return 0
-    if est.patience is None:
-        return len(rows)
-    return int(epochs[int(np.argmax(acc))])
 
 
 def _generic_panels(est, rows):
