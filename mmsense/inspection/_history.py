@@ -46,13 +46,13 @@ class TrainingHistoryDisplay:
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> from mmsense.datasets import make_multimodal_sentiment
     >>> from mmsense import MMRestRegressor
+    >>> from mmsense.datasets import make_multimodal_sentiment
     >>> from mmsense.inspection import TrainingHistoryDisplay
-    >>> X, y, spec = make_multimodal_sentiment(60, random_state=0)
-    >>> reg = MMRestRegressor(modalities=spec, hidden_dim=8, decision_dim=8, max_epochs=3,
-    ...                       random_state=0).fit(X, y)
-    >>> disp = TrainingHistoryDisplay.from_estimator(reg)
+    >>> spec = {"text": 8, "audio": (5, 3)}
+    >>> X, y, _ = make_multimodal_sentiment(50, spec, random_state=0)
+    >>> disp = TrainingHistoryDisplay.from_estimator(MMRestRegressor(
+    ...     modalities=spec, hidden_dim=8, max_epochs=3, random_state=0).fit(X, y))
     >>> list(disp.lines_)
     ['L_MMC', 'L1 (MAE)']
     >>> sorted(disp.lines_["L1 (MAE)"])
