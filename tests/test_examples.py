@@ -41,6 +41,8 @@ def test_example_runs(script, tmp_path):
     env = {**os.environ, "MPLBACKEND": "Agg", "MMSENSE_EXAMPLE_FULL": "0",
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     env.setdefault("MMSENSE_DATA", str(tmp_path / "mmsense_data"))
+    # one torch thread: on a busy 2-core machine two spinning threads cost 5-10x the CPU time
+    env.setdefault("OMP_NUM_THREADS", "1")
     result = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]

@@ -52,7 +52,7 @@ models = {mode.upper(): CMCSLSelfLabeler(LogisticRegression(max_iter=1000),
                                          modalities=modalities, mode=mode)
           for mode in ("cmcsl", "uni", "pre")}
 display = LabelBudgetDisplay.from_estimator(
-    models, X, y, fractions=(0.005, 0.01, 0.02, 0.05, 0.1),
+    models, X, y, fractions=(0.01, 0.03, 0.1, 0.3),
     cv=5 if FULL else 3, n_repeats=5 if FULL else 2,
     scoring="balanced_accuracy", random_state=0)
 display.ax_.set_xscale("log")
