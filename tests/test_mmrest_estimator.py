@@ -101,11 +101,13 @@ def test_validation_mae_selects_the_kept_epoch(data):
 
 def test_predefined_validation_data(data):
     X, y, spec = data
-    # patience=None keeps the last epoch, whose valid_l1 is then the model's validation MAE
+    # the kept epoch is the one with the lowest valid_l1, which is the model's validation MAE
     reg = _tiny(spec, patience=None).fit(X[:60], y[:60], validation_data=(X[60:], y[60:]))
     assert reg.net_.train_split is None  # the validation data is not kept
     mae = np.abs(reg.predict(X[60:]) - y[60:]).mean()
-    assert reg.history_[-1]["valid_l1"] == pytest.approx(mae, rel=1e-4)
+    valid_l1 = [row["valid_l1"] for row in reg.history_]
+    assert reg.best_epoch_ == int(np.argmin(valid_l1)) + 1
+    assert valid_l1[reg.best_epoch_ - 1] == pytest.approx(mae, rel=1e-4)
 
 
 def test_ablations(data):
@@ -193,22 +195,23 @@ def test_float32_input_is_not_copied_to_float64(fitted, data):
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"receptive_field": 1}, "receptive_field must be an int >= 2"),
-    ({"n_clusters": 0}, "n_clusters must be an int >= 1"),
-    ({"margin": -1.0}, "margin must be a finite number >= 0"),
-    ({"alpha": -0.1}, "alpha must be"),
-    ({"inter_weight": -1}, "inter_weight must be"),
-    ({"metric_reg": -1}, "metric_reg must be"),
-    ({"gamma": -0.05}, "gamma must be"),
-    ({"eta": -1}, "eta must be"),
-    ({"beta": -1}, "beta must be"),
-    ({"metric_lr": 0.0}, "metric_lr must be a finite number > 0"),
-    ({"bias_mode": "up"}, "bias_mode must be one of"),
+    ({"receptive_field": 1}, r"'receptive_field' parameter of MMRestRegressor must be an int in the range \[2, inf\)"),
+    ({"n_clusters": 0}, "'n_clusters' parameter of MMRestRegressor must be an int"),
+    ({"margin": -1.0}, "'margin' parameter of MMRestRegressor must be a float in the range"),
+    ({"alpha": -0.1}, "'alpha' parameter of MMRestRegressor must be"),
+    ({"inter_weight": -1}, "'inter_weight' parameter of MMRestRegressor must be"),
+    ({"metric_reg": -1}, "'metric_reg' parameter of MMRestRegressor must be"),
+    ({"gamma": -0.05}, "'gamma' parameter of MMRestRegressor must be"),
+    ({"eta": -1}, "'eta' parameter of MMRestRegressor must be"),
+    ({"beta": -1}, "'beta' parameter of MMRestRegressor must be"),
+    ({"metric_lr": 0.0}, r"'metric_lr' parameter .* a float in the range \(0.0, inf\). Got 0.0"),
+    ({"bias_mode": "up"}, "'bias_mode' parameter of MMRestRegressor must be a str among"),
     ({"label_range": (3, -3)}, "label_range must be finite with low < high"),
-    ({"label_range": 3}, "label_range must be a pair"),
-    ({"metric_loss": "yes"}, "metric_loss must be a bool"),
-    ({"max_pairs": 0}, "max_pairs must be an int >= 1"),
-    ({"dropout": 1.0}, "dropout must be in"),
+    ({"label_range": ("a", "b")}, "label_range must be a pair"),
+    ({"label_range": 3}, "'label_range' parameter of MMRestRegressor must be an instance of"),
+    ({"metric_loss": "yes"}, "'metric_loss' parameter of MMRestRegressor must be an instance of"),
+    ({"max_pairs": 0}, "'max_pairs' parameter of MMRestRegressor must be an int"),
+    ({"dropout": 1.0}, r"'dropout' parameter .* a float in the range \[0.0, 1.0\)"),
     ({"validation_fraction": 1.5}, "validation_fraction"),
     ({"n_clusters": 100}, "n_clusters=100 needs at least 100 samples; got 80"),
 ])
