@@ -244,6 +244,7 @@ def test_label_budget_rejects_hide_for_regressors(binary_data):
         label_budget_curve(LogisticRegression(), X, y, fractions=[0.0, 0.5])
 
 
+@pytest.mark.filterwarnings("ignore:y contains no unlabeled samples")  # fraction 1.0, on purpose
 def test_label_budget_display_several_estimators(binary_data):
     X, y = binary_data
     estimators = {"self-training": SelfTrainingClassifier(LogisticRegression()),

@@ -82,9 +82,9 @@ def label_budget_curve(estimator, X, y, *, fractions=(0.1, 0.25, 0.5, 1.0), cv=5
     >>> from mmsense.inspection import label_budget_curve
     >>> X, y, _ = make_multimodal_sentiment(120, {"x": 6}, task="binary", random_state=0)
     >>> res = label_budget_curve(SelfTrainingClassifier(LogisticRegression()), X, y,
-    ...                          fractions=[0.1, 1.0], cv=3, random_state=0)
+    ...                          fractions=[0.1, 0.5], cv=3, random_state=0)
     >>> res.scores.shape, res.n_labeled[:, 0].tolist()
-    ((2, 3), [8, 80])
+    ((2, 3), [8, 40])
     """
     fractions = _check_fractions(fractions)
     if unlabeled not in _UNLABELED:
