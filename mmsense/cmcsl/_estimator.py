@@ -268,7 +268,7 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
             )
         X, y, specs = validate_multimodal(self, X, y)
         self.classes_, y_enc = encode_partial_labels(y, self.classes)
-        check_two_labeled_classes(np.unique(y_enc[y_enc >= 0]), self)
+        check_two_labeled_classes(self.classes_[np.unique(y_enc[y_enc >= 0])], self)
         self.device_ = resolve_device(self.device)
         self.modality_names_ = tuple(s.name for s in specs)
         features = self._fit_features(X, specs)
