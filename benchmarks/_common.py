@@ -38,6 +38,7 @@ from mmsense.preprocessing import ModalityScaler
 #   SCORE_JITTER_SD: the generator's score noise, read by the Bayes oracle
 #   DECAutoencoder, architecture: DEC's network sized without a fit (parameter counts)
 #   shared_data_candidates: where bench_media looks for the CMU-MOSI sample clips
+from mmsense._cli import COMMANDS as CLI_COMMANDS
 from mmsense._contract import (modality_vectors, parse_modalities, sequence_means,
                                split_modalities, validate_multimodal)
 from mmsense.cmcsl._features import make_preprocessor
@@ -51,8 +52,8 @@ from mmsense.dec._pretrainer import architecture
 __all__ = [
     # private mmsense names, re-exported for the scripts
     "modality_vectors", "parse_modalities", "sequence_means", "split_modalities",
-    "validate_multimodal", "make_preprocessor", "propagate", "median_scale", "modality_scores", "resolve",
-    "SCORE_JITTER_SD", "DECAutoencoder", "architecture", "shared_data_candidates",
+    "validate_multimodal", "make_preprocessor", "propagate", "median_scale", "modality_scores",
+    "resolve", "SCORE_JITTER_SD", "CLI_COMMANDS", "DECAutoencoder", "architecture", "shared_data_candidates",
     # the machine
     "load_average", "reset_peak_rss", "peak_rss_mib", "timed", "median_seconds",
     # CMU-MOSI

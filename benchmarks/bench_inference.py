@@ -5,25 +5,23 @@ estimator fitted briefly, then ``predict`` (``transform`` for DECPretrainer) tim
 the default inference batch (``mmsense.nn.INFERENCE_BATCH_SIZE`` rows). Medians of
 --repeats runs; the load average is printed.
 
-    python benchmarks/bench_inference.py [--n-samples 1284] [--repeats 5]
+    python -m benchmarks.bench_inference [--n-samples 1284] [--repeats 5]
 """
 
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mmsense import (  # noqa: E402
+from mmsense import (
     DECClassifier,
     DECPretrainer,
     MMRestRegressor,
     TorchMLPClassifier,
 )
-from mmsense.datasets import make_multimodal_sentiment  # noqa: E402
+from mmsense.datasets import make_multimodal_sentiment
+
+from ._common import load_average
 
 
 def rows_per_second(call, n_rows, repeats):
@@ -49,12 +47,12 @@ def models(spec):
     }
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=1284)
     parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
-    print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}, {os.cpu_count()} "
+    args = parser.parse_args(argv)
+    print(f"{load_average()}, {os.cpu_count()} "
           f"CPUs; medians of {args.repeats} runs, {args.n_samples} rows")
     print(f"{'estimator':<28} {'rows/s':>10}")
     for name, (model, task, method) in models(None).items():

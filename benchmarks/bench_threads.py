@@ -13,26 +13,23 @@
 Medians of --repeats runs; the machine's load average is printed before and after,
 because other processes change every figure here.
 
-    python benchmarks/bench_threads.py                       # the figures for the notes
-    python benchmarks/bench_threads.py --n-samples 300 --epochs 2 --repeats 1 --grid-epochs 1
+    python -m benchmarks.bench_threads                       # the figures for the notes
+    python -m benchmarks.bench_threads --n-samples 300 --epochs 2 --repeats 1 --grid-epochs 1
 """
 
 import argparse
 import multiprocessing
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-# measure the checkout this script belongs to, not another installed copy
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import torch
+from sklearn.model_selection import GridSearchCV
 
-import torch  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
+from mmsense import MMRestRegressor
+from mmsense.datasets import make_multimodal_sentiment
 
-from mmsense import MMRestRegressor  # noqa: E402
-from mmsense.datasets import make_multimodal_sentiment  # noqa: E402
+from ._common import load_average
 
 
 def _spin():
@@ -93,17 +90,17 @@ def grid_seconds(X, y, spec, n_jobs, epochs, repeats):
 
 
 def load():
-    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    return load_average()
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=1284, help="rows (MOSI train: 1284)")
     parser.add_argument("--epochs", type=int, default=3, help="epochs per timed fit")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--grid-epochs", type=int, default=2, help="epochs per grid fit")
     parser.add_argument("--part", choices=("all", "threads", "grid"), default="all")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     X, y, spec = make_multimodal_sentiment(args.n_samples, random_state=0)
     print(f"{os.cpu_count()} CPUs, torch {torch.__version__} with "
           f"{torch.get_num_threads()} threads by default; load average before: {load()}")

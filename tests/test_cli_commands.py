@@ -290,7 +290,8 @@ def test_every_option_of_every_command_shows_its_default():
                 flag = action.option_strings[-1] if name else ""
                 assert flag in help_text
         assert help_text.count("(default:") == sum(
-            1 for a in sub._actions if a.option_strings and a.dest != "help"), name
+            1 for a in sub._actions
+            if (a.option_strings and a.dest != "help") or a.nargs in ("?", "*")), name
 
 
 def test_help_of_every_command_imports_no_numpy_or_torch():
