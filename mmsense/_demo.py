@@ -87,12 +87,14 @@ def _announce(name, verbose, file):
 
 
 def run_demo(n_samples=600, max_epochs=10, labeled_fraction=0.3, random_state=0, file=None,
-             verbose=0):
+             verbose=0, report=None):
     """Fit every estimator on synthetic tri-modal data and print their test-split scores.
 
     Regressors get the full MSA report; classifiers (binary polarity, trained with
     ``labeled_fraction`` of the labels, -1 elsewhere) get the Acc-2 / F1 columns.
     ``verbose`` is passed to every mmsense estimator (their progress goes to stdout).
+    ``report``: a folder to write the table, MMRest's figures and a summary
+    (``summary.md``, ``summary.html``) into.
 
     Returns
     -------
@@ -109,11 +111,13 @@ def run_demo(n_samples=600, max_epochs=10, labeled_fraction=0.3, random_state=0,
     y_polarity = (y_tr >= 0).astype(int)
     y_semi = np.where(rng.random(len(y_tr)) < labeled_fraction, y_polarity, -1)
 
-    print(f"Synthetic tri-modal data: {len(y_tr)} train / {len(y_te)} test rows, "
-          f"modalities {modalities}; classifiers see {np.mean(y_semi != -1):.0%} of the labels.",
-          file=file)
+    settings = (f"Synthetic tri-modal data: {len(y_tr)} train / {len(y_te)} test rows, "
+                f"modalities {modalities}; classifiers see {np.mean(y_semi != -1):.0%} of the "
+                "labels.")
+    print(settings, file=file)
     rows = {}
-    for name, model in _regressors(modalities, max_epochs, random_state, verbose).items():
+    regressors = _regressors(modalities, max_epochs, random_state, verbose)
+    for name, model in regressors.items():
         _announce(name, verbose, file)
         start = time.perf_counter()
         rows[name] = msa_report(y_te, model.fit(X_tr, y_tr).predict(X_te))
@@ -125,4 +129,9 @@ def run_demo(n_samples=600, max_epochs=10, labeled_fraction=0.3, random_state=0,
         rows[name]["fit_s"] = time.perf_counter() - start
     table = pd.DataFrame.from_dict(rows, orient="index")
     print(table.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-"), file=file)
+    if report is not None:
+        from ._demo_report import write_report
+
+        written = write_report(report, table, settings, regressors["MMRestRegressor"], X_te, y_te)
+        print(f"Report written to {report}: {', '.join(p.name for p in written)}", file=file)
     return table

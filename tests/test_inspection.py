@@ -52,7 +52,7 @@ def dec_fit():
 
 
 def _pca_by_svd(points, others):
-    """PCA written out: centre on the points, project on the top two right singular vectors."""
+    """PCA written out: center on the points, project on the top two right singular vectors."""
     mean = points.mean(axis=0)
     _, _, vt = np.linalg.svd(points - mean, full_matrices=False)
     return (points - mean) @ vt[:2].T, (others - mean) @ vt[:2].T
@@ -76,18 +76,18 @@ def test_plot_without_matplotlib_names_the_extra(monkeypatch):
         EmbeddingDisplay(np.zeros((3, 2))).plot()
 
 
-def test_embedding_display_mmrest_points_centres_and_bins(mmrest_fit):
+def test_embedding_display_mmrest_points_centers_and_bins(mmrest_fit):
     reg, X, y = mmrest_fit
     disp = EmbeddingDisplay.from_estimator(reg, X, y)
     shared = reg.embed(X).embedding  # (60, 2 modalities, 6)
     assert [len(s.get_offsets()) for s in disp.scatter_] == [60, 60]
     drawn = np.vstack([s.get_offsets() for s in disp.scatter_])
     # points are drawn grouped by modality: text rows first, then audio rows
-    expected, centres = _pca_by_svd(shared.reshape(-1, 6), reg.cluster_centers_)
+    expected, centers = _pca_by_svd(shared.reshape(-1, 6), reg.cluster_centers_)
     order = np.concatenate([np.arange(0, 120, 2), np.arange(1, 120, 2)])
     assert _same_up_to_sign(drawn, expected[order])
     assert len(disp.centers_.get_offsets()) == 4
-    assert _same_up_to_sign(np.asarray(disp.centers_.get_offsets()), centres)
+    assert _same_up_to_sign(np.asarray(disp.centers_.get_offsets()), centers)
     texts = [t.get_text() for t in disp.center_texts_]
     assert [int(t.split()[1]) for t in texts] == reg.cluster_bins_.tolist()
     assert disp.colorbar_ is not None  # scores are continuous
@@ -116,12 +116,12 @@ def test_embedding_display_dec_classes_and_unlabeled(dec_fit):
     disp = EmbeddingDisplay.from_estimator(pre, X, y, ax=ax)
     assert disp.ax_ is ax
     assert len(disp.scatter_) == 1 and len(disp.scatter_[0].get_offsets()) == 60
-    expected, centres = _pca_by_svd(pre.transform(X).astype(float), pre.cluster_centers_)
+    expected, centers = _pca_by_svd(pre.transform(X).astype(float), pre.cluster_centers_)
     assert _same_up_to_sign(np.asarray(disp.scatter_[0].get_offsets()), expected)
-    assert _same_up_to_sign(np.asarray(disp.centers_.get_offsets()), centres)
+    assert _same_up_to_sign(np.asarray(disp.centers_.get_offsets()), centers)
     assert [t.get_text() for t in disp.center_texts_] == ["class 0", "class 1", "class 2"]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["0", "1", "2", "unlabeled", "cluster centre"]
+    assert legend == ["0", "1", "2", "unlabeled", "cluster center"]
     # unlabeled rows are grey, each class has one colour
     colors = disp.scatter_[0].get_facecolors()
     assert len({tuple(c) for c in colors[y == -1]}) == 1

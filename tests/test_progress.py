@@ -64,17 +64,17 @@ def test_mmrest_verbose_1_one_line_per_epoch(capsys, regression):
     assert lines[-1].group(8) in ("0.0s", "0s")
 
 
-def test_mmrest_verbose_2_shows_loss_parts_and_centre_shift(capsys, regression):
+def test_mmrest_verbose_2_shows_loss_parts_and_center_shift(capsys, regression):
     X, y, spec = regression
     model = MMRestRegressor(modalities=spec, max_epochs=2, verbose=2, **TINY_MMREST).fit(X, y)
     lines = epoch_lines(capsys.readouterr().out)
     assert len(lines) == 2
     for m, row in zip(lines, model.history_):
         detail = dict(re.findall(r"(\w+) (\S+)", m.group(9)))
-        assert set(detail) == {"train_l1", "train_mmc", "valid_mmc", "centre_shift"}
+        assert set(detail) == {"train_l1", "train_mmc", "valid_mmc", "center_shift"}
         assert float(detail["train_l1"]) == pytest.approx(row["train_l1"], rel=1e-3)
         assert float(detail["train_mmc"]) == pytest.approx(row["train_mmc"], rel=1e-3)
-        assert float(detail["centre_shift"]) >= 0
+        assert float(detail["center_shift"]) >= 0
 
 
 def test_library_calls_are_silent_by_default(capsys, regression, binary):

@@ -42,20 +42,20 @@ model = MMRestRegressor(modalities=modalities, n_clusters=7, hidden_dim=16, deci
 model.fit(X[:n_train], y[:n_train])
 
 # %%
-# Cluster centres and their sentiment bins
+# Cluster centers and their sentiment bins
 # ----------------------------------------
 # ``cluster_bins_[i]`` is the bin of cluster ``i``: with the default
 # ``label_range=(-3, 3)``, bin ``b`` covers ``[-3 + b * 6/7, -3 + (b + 1) * 6/7)``.
 # Several clusters may share a bin, and a bin may have no cluster.
 low, high = model.label_range
 width = (high - low) / 7
-centres = pd.DataFrame({
+centers = pd.DataFrame({
     "bin": model.cluster_bins_,
     "bin range": [f"[{low + b * width:+.2f}, {low + (b + 1) * width:+.2f})"
                   for b in model.cluster_bins_],
-    "centre norm": np.linalg.norm(model.cluster_centers_, axis=1).round(2),
+    "center norm": np.linalg.norm(model.cluster_centers_, axis=1).round(2),
 })
-print(centres)
+print(centers)
 
 # %%
 # The learned metrics
@@ -94,7 +94,7 @@ print("MAE without / with the bias:",
 # A map of the shared space
 # -------------------------
 # Each held-out row gives one point per modality (marker), coloured by its
-# true score; the crosses are the cluster centres with their bins. PCA is the
+# true score; the crosses are the cluster centers with their bins. PCA is the
 # default projection; ``method="tsne"`` gives a t-SNE map.
 EmbeddingDisplay.from_estimator(model, X[n_train:], y[n_train:], random_state=0)
 

@@ -4,7 +4,7 @@ Semi-supervised DEC: what pretraining on unlabeled rows buys
 
 :class:`~mmsense.DECClassifier` first fits a
 :class:`~mmsense.DECPretrainer` on *every* row (autoencoder pretraining, then
-deep embedded clustering with the labeled rows placing one centre per class),
+deep embedded clustering with the labeled rows placing one center per class),
 then fine-tunes the encoder with a classifier head on the labeled rows. Is the
 pretraining worth it? A label-budget curve answers: the held-out score as the
 fraction of labeled training rows grows, for
@@ -118,6 +118,6 @@ TrainingHistoryDisplay.from_estimator(clf)
 
 # %%
 # The pretrainer's latent codes (``transform``), coloured by class (grey:
-# unlabeled), with the cluster centres, one per class.
+# unlabeled), with the cluster centers, one per class.
 EmbeddingDisplay.from_estimator(clf.pretrainer_, X, y_partial, random_state=0)
 plt.show()

@@ -15,6 +15,9 @@ def register(subparsers):
     demo.add_argument("--random-state", type=int, default=0, help="seed of data and models")
     demo.add_argument("--verbose", type=int, default=1,
                       help="progress: 0 silent, 1 a line per epoch, 2 more detail")
+    demo.add_argument("--report", metavar="DIR", default=None,
+                      help="also write the table, MMRest's figures (with the plot extra) and "
+                           "summary.md / summary.html into this folder")
     demo.set_defaults(run=_run)
 
 
@@ -22,4 +25,4 @@ def _run(args):
     from .._demo import run_demo
 
     run_demo(args.n_samples, args.max_epochs, args.labeled_fraction, args.random_state,
-             verbose=args.verbose)
+             verbose=args.verbose, report=args.report)

@@ -56,7 +56,7 @@ def _librosa_descriptors(y, sample_rate, hop, win, pitch_resolution):
                                     frame_length=pitch_frame, hop_length=hop,
                                     resolution=pitch_resolution)
     columns = [mfcc, rms, zcr, np.nan_to_num(f0, nan=0.0)[None], voiced[None], prob[None]]
-    # every descriptor is centred on frame t * hop, so the counts agree (min guards rounding)
+    # every descriptor is centerd on frame t * hop, so the counts agree (min guards rounding)
     n = min(c.shape[1] for c in columns)
     return np.vstack([c[:, :n] for c in columns]).T.astype(np.float32)
 
@@ -78,13 +78,13 @@ class AudioFeatures(ClipTransformerMixin):
       unvoiced**; ``voiced``: pYIN's voicing decision (0/1); ``voiced_prob``: its
       voicing probability.
 
-    Step ``t`` is centred at ``t * hop_seconds``; a clip of ``s`` seconds has
+    Step ``t`` is centerd at ``t * hop_seconds``; a clip of ``s`` seconds has
     ``1 + floor(s / hop_seconds)`` steps.
 
     ``backend="opensmile"`` gives the low-level descriptors of an openSMILE
     feature set (``opensmile_feature_set``; the 10 ms hop and the windows are
     fixed by the set, and its first step starts at 0 s instead of being
-    centred there, so a clip has a few steps fewer than with librosa). Its
+    centerd there, so a clip has a few steps fewer than with librosa). Its
     binary is under audEERING's research licence (**non-commercial use only**),
     so mmsense never installs it: ``pip install opensmile`` yourself.
 

@@ -85,7 +85,7 @@ class FaceFeatures(ClipTransformerMixin):
     the Haar cascades that ship in the ``opencv-python-headless`` 4.x wheel,
     so it runs offline and installs beside numpy 2. Per step:
 
-    * ``face_x``, ``face_y``: centre of the largest detected face, as a fraction
+    * ``face_x``, ``face_y``: center of the largest detected face, as a fraction
       of the frame's width and height (head position and movement);
     * ``face_w``, ``face_h``: its size as a fraction of the frame (distance to
       the camera);

@@ -1,4 +1,4 @@
-"""EmbeddingDisplay: a 2-D map of a fitted model's latent space with its cluster centres."""
+"""EmbeddingDisplay: a 2-D map of a fitted model's latent space with its cluster centers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
 class EmbeddingDisplay:
-    """2-D map of a latent space: points coloured by sentiment, cluster centres marked.
+    """2-D map of a latent space: points coloured by sentiment, cluster centers marked.
 
     Build it with :meth:`from_estimator` from a fitted
     :class:`~mmsense.MMRestRegressor` (its shared space, :meth:`embed`) or
@@ -29,9 +29,9 @@ class EmbeddingDisplay:
         map and colour bar) or a class label (one colour per class, ``-1``
         drawn grey as unlabeled). None draws every point in one colour.
     centers : array-like of shape (n_centers, 2), default=None
-        Coordinates of the cluster centres, drawn as black crosses.
+        Coordinates of the cluster centers, drawn as black crosses.
     center_labels : list of str, default=None
-        Text written next to each centre (e.g. its sentiment bin).
+        Text written next to each center (e.g. its sentiment bin).
     groups : array-like of shape (n_points,), default=None
         Group of each point (e.g. its modality), drawn with its own marker
         and listed in the legend.
@@ -47,9 +47,9 @@ class EmbeddingDisplay:
     scatter_ : list of matplotlib PathCollection
         One scatter per group (a single one without ``groups``).
     centers_ : matplotlib PathCollection or None
-        The centre markers.
+        The center markers.
     center_texts_ : list of matplotlib Text
-        The centre labels.
+        The center labels.
     colorbar_ : matplotlib Colorbar or None
         The colour bar of a continuous ``y``.
 
@@ -160,13 +160,13 @@ class EmbeddingDisplay:
         centers = as_2d_float("centers", self.centers)
         self.centers_ = ax.scatter(centers[:, 0], centers[:, 1], marker="X", s=140, c="black",
                                    edgecolors="white", linewidths=1.0, zorder=3,
-                                   label="cluster centre")
+                                   label="cluster center")
         labels = self.center_labels
         if labels is None:
             return
         if len(labels) != len(centers):
             raise ValueError(
-                f"center_labels has {len(labels)} entries but there are {len(centers)} centres."
+                f"center_labels has {len(labels)} entries but there are {len(centers)} centers."
             )
         for (cx, cy), text in zip(centers, labels):
             self.center_texts_.append(ax.annotate(
@@ -184,7 +184,7 @@ class EmbeddingDisplay:
                     for name, color in legend_classes]
         if self.centers_ is not None:
             handles.append(Line2D([], [], linestyle="", marker="X", color="black",
-                                  label="cluster centre"))
+                                  label="cluster center"))
         if handles:
             ax.legend(handles=handles, fontsize=8, loc="best")
 
@@ -195,10 +195,10 @@ class EmbeddingDisplay:
 
         For :class:`~mmsense.MMRestRegressor`, every row gives one point per
         modality in the shared space (where the clusters live; the clusters
-        are fitted on all of them), marked by modality; the centres are
+        are fitted on all of them), marked by modality; the centers are
         labeled with their sentiment bin (``cluster_bins_``). For
         :class:`~mmsense.DECPretrainer`, every row gives its latent code
-        ``transform(X)``; centres are labeled with their class
+        ``transform(X)``; centers are labeled with their class
         (``classes_[j]``) or their index when fitted without labels. A fitted
         Pipeline ending in either is accepted (``X`` goes through the steps
         before it).
@@ -213,7 +213,7 @@ class EmbeddingDisplay:
             Scores or classes that colour the points (``-1``: unlabeled).
         method : {"pca", "tsne"}, default="pca"
             2-D projection. PCA is fitted on the points and applied to the
-            centres; t-SNE embeds points and centres together.
+            centers; t-SNE embeds points and centers together.
         modality : str, default=None
             MMRest only: map one modality's points; None maps every modality.
         random_state : int, RandomState instance or None, default=None
@@ -245,7 +245,7 @@ class EmbeddingDisplay:
 
 
 def _latent_points(estimator, X, modality):
-    """Points ``(n_points, d)``, their groups, the centres and the centres' labels."""
+    """Points ``(n_points, d)``, their groups, the centers and the centers' labels."""
     est, Xt = final_step(estimator, X)
     if hasattr(est, "embed") and hasattr(est, "cluster_bins_"):
         bunch = est.embed(Xt)
@@ -277,7 +277,7 @@ def _latent_points(estimator, X, modality):
 
 
 def _bin_labels(est):
-    """``bin b [low, high)`` for each MMRest centre, from its ``label_range`` cut into 7."""
+    """``bin b [low, high)`` for each MMRest center, from its ``label_range`` cut into 7."""
     low, high = (float(v) for v in est.label_range)
     width = (high - low) / 7
     return [f"bin {b} [{low + b * width:.1f}, {low + (b + 1) * width:.1f})"

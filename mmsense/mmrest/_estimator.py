@@ -119,7 +119,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
     verbose : int, default=0
         0: silent. 1: one line per epoch (training loss, validation MAE with a ``*`` on
         the best epoch so far, elapsed and estimated time left). 2: also the L1 and
-        L_MMC parts apart and ``centre_shift``, how far re-clustering moved the centres.
+        L_MMC parts apart and ``center_shift``, how far re-clustering moved the centers.
     callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
         Extra skorch callbacks (e.g. a TensorBoard or MLflow logger) run by the net;
         their parameters can be set as ``callbacks__<name>__<param>``.
@@ -390,7 +390,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
             callbacks=callbacks + self._training_callbacks(validation=train_split is not None)
             + self._extra_callbacks("MMRestRegressor", "valid_loss", metric_name="valid MAE",
                                     details=("train_l1", "train_mmc", "valid_mmc",
-                                             "centre_shift")),
+                                             "center_shift")),
             device=self.device_,
             verbose=0,  # progress lines come from the "progress" callback
         )
