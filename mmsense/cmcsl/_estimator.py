@@ -86,20 +86,14 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         quality), ``"median_scaled"`` divides it by the modality's median
         nearest-centroid distance over the unlabelled training rows, and
         ``"ratio"`` is nearest distance / distance to the nearest centroid of
-        another class (a per-row confidence in [0, 1]). The default is
-        ``"ratio"`` from ``benchmarks/bench_cmcsl.py`` with the default MLP
-        (4 synthetic scenarios x 2 tasks x 5 budgets, docs/cmcsl.md): against
-        ``"median_scaled"`` it helped the weaker modality more (+0.15 vs +0.11
-        balanced accuracy over UNI and PRE at budgets 1-5), cost the stronger
-        modality less on average (-0.03 vs -0.06) and kept the fused
-        prediction at UNI's level (-0.01 vs -0.06). ``"median_scaled"`` makes
-        every modality's typical distance 1, so a weak modality wins about half
-        the disagreements. Known weakness of ``"ratio"``: distances concentrate
-        in many dimensions, so a strong high-dimensional modality paired with a
-        weak low-dimensional one looks unsure and loses disagreements (-0.03 to
-        -0.28 on the stronger modality in that scenario; ``"median_scaled"``
-        -0.01 to -0.20). Compare rules on your data with the labelled-only
-        scorer of :mod:`mmsense.model_selection`.
+        another class (a per-row confidence in [0, 1]). ``"median_scaled"``
+        makes every modality's typical distance 1, so a weak modality wins
+        about half the disagreements. Known weakness of ``"ratio"``: distances
+        concentrate in many dimensions, so a strong high-dimensional modality
+        paired with a weak low-dimensional one looks unsure and loses
+        disagreements. The rules are compared in
+        ``benchmarks/results/cmcsl.md``; compare them on your data with the
+        labelled-only scorer of :mod:`mmsense.model_selection`.
     majority_vote : bool, default=True
         With three or more modalities, restrict the choice to the modalities
         proposing the most frequent label; ``resolution`` breaks ties.

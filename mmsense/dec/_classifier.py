@@ -54,8 +54,7 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
     encoder_lr_ratio : float, default=1.0
         The pretrained encoder learns at ``encoder_lr_ratio * lr``, the head at
         ``lr`` (discriminative learning rates; ignored when ``pretrain=False``).
-        Ours: 0.1 was no better than 1.0 on the validation splits of CMU-MOSI
-        and of the synthetic benchmark data (docs/dec.md).
+        Ours (the values tried are recorded in ``benchmarks/results/dec.md``).
     batch_size : int, default=32
         Ours.
     max_epochs : int, default=100

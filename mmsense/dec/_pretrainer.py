@@ -105,14 +105,11 @@ class DECPretrainer(
     label_weight : float, default=0.0
         Weight of the cross-entropy of the labelled rows' soft assignment
         (the paper's ``beta``, times ``clustering_weight``). Ours, chosen on
-        validation data only (``benchmarks/sweep_dec.py``, docs/dec.md): over
-        CMU-MOSI's valid split and two synthetic validation sets, 0 gave the
-        best mean accuracy after fine-tuning (0.792, against 0.789 for 0.01
-        and 0.1 and 0.789 for 1.0; differences within one standard error). With 0
-        the labels still shape phase 2: they place the centres (one per class)
-        and their held-out part selects the epoch kept; the cross-entropy
-        is left to fine-tuning. Set it above 0 for the paper's
-        ``KL + beta * CE`` objective.
+        validation data (the sweep is recorded in
+        ``benchmarks/results/dec.md``). With 0 the labels still shape phase 2:
+        they place the centres (one per class) and their held-out part
+        selects the epoch kept; the cross-entropy is left to fine-tuning. Set
+        it above 0 for the paper's ``KL + beta * CE`` objective.
     lr : float, default=1e-3
         Adam learning rate in both phases (IDEC: 1e-3).
     batch_size : int, default=64
