@@ -1,35 +1,42 @@
 """mmsense: semi-supervised, clustering-based multimodal sentiment analysis for scikit-learn.
 
 Public names are re-exported here; the implementation lives in private modules
-(see the README's map of the package).
+(see the README's map of the package). Names are imported on first use, so that
+``python -m mmsense --help`` and light imports do not pay for torch.
 """
 
-from ._contract import stack_modalities
-from .cmcsl import CMCSLSelfLabeler, TorchMLPClassifier
-from .dec import DECClassifier, DECPretrainer
-from .metrics import get_msa_scorer, msa_report, msa_scorers
-from .model_selection import (
-    LabelledStratifiedKFold,
-    RepeatedLabelledStratifiedKFold,
-    labelled_scorer,
-)
-from .mmrest import MMRestRegressor
-from .preprocessing import ModalityScaler
+import importlib
 
 __version__ = "0.1.0.dev0"
 
-__all__ = [
-    "MMRestRegressor",
-    "DECPretrainer",
-    "DECClassifier",
-    "CMCSLSelfLabeler",
-    "TorchMLPClassifier",
-    "stack_modalities",
-    "ModalityScaler",
-    "msa_report",
-    "get_msa_scorer",
-    "msa_scorers",
-    "LabelledStratifiedKFold",
-    "RepeatedLabelledStratifiedKFold",
-    "labelled_scorer",
-]
+# public name -> module that defines it (relative to this package)
+_EXPORTS = {
+    "MMRestRegressor": ".mmrest",
+    "DECPretrainer": ".dec",
+    "DECClassifier": ".dec",
+    "CMCSLSelfLabeler": ".cmcsl",
+    "TorchMLPClassifier": ".cmcsl",
+    "TextEmbedder": ".feature_extraction",
+    "stack_modalities": "._contract",
+    "ModalityScaler": ".preprocessing",
+    "msa_report": ".metrics",
+    "get_msa_scorer": ".metrics",
+    "msa_scorers": ".metrics",
+    "LabelledStratifiedKFold": ".model_selection",
+    "RepeatedLabelledStratifiedKFold": ".model_selection",
+    "labelled_scorer": ".model_selection",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

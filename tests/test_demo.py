@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 
-from mmsense.__main__ import main
+from mmsense._cli import main
 from mmsense._demo import run_demo
 
 

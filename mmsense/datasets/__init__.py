@@ -5,6 +5,7 @@ from ._fetch import RemoteFile, fetch_cmu_mosi_labels, fetch_file, fetch_msa_tra
 from ._folds import load_standard_folds
 from ._mmsa import load_mmsa_pickle
 from ._mult import load_mult_pickle
+from ._npz import load_dataset, save_dataset
 from ._paths import clear_data_home, get_data_home
 from ._synthetic import make_multimodal_sentiment
 from ._transcripts import load_msa_label_csv, load_msa_transcripts
@@ -25,4 +26,6 @@ __all__ = [
     "RemoteFile",
     "get_data_home",
     "clear_data_home",
+    "save_dataset",
+    "load_dataset",
 ]

@@ -1,0 +1,62 @@
+"""Command line: ``python -m mmsense COMMAND`` (also installed as ``mmsense``).
+
+Each command lives in its own module here, named in ``COMMANDS``, with a
+``register(subparsers)`` that adds its parser and sets ``run`` (a function of the
+parsed arguments). Modules import torch and the estimators inside ``run`` only,
+so that ``--help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Command modules, in the order ``--help`` lists them.
+COMMANDS = ("demo",)
+
+
+class CommandError(Exception):
+    """A user mistake: printed as one line, exit status 2, no traceback."""
+
+
+# Errors that come from what the user asked for (a path, a value, a missing extra),
+# shown as one line unless --traceback is given.
+USER_ERRORS = (CommandError, FileNotFoundError, IsADirectoryError, PermissionError,
+               ValueError, ImportError)
+
+
+def add_parser(subparsers, name, **kwargs):
+    """Add a command's parser with the shared formatter (every option shows its default)."""
+    return subparsers.add_parser(
+        name, formatter_class=argparse.ArgumentDefaultsHelpFormatter, **kwargs
+    )
+
+
+def build_parser():
+    """The top-level parser with every command registered."""
+    parser = argparse.ArgumentParser(
+        prog="mmsense", description="Multimodal sentiment analysis with scikit-learn estimators.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--traceback", action="store_true",
+                        help="show the full Python traceback on errors (for bug reports)")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}._{name}").register(subparsers)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; return the exit status (0 success, 2 user mistake)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.run(args)
+    except USER_ERRORS as exc:
+        if args.traceback:
+            raise
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"mmsense {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    return 0
