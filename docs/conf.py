@@ -9,6 +9,7 @@ adding a public module to the reference is one line there.
 """
 
 import importlib
+import importlib.util
 import os
 import shutil
 import sys
@@ -62,6 +63,19 @@ API_MODULES = [
 ]
 
 
+def _in_this_checkout(name):
+    """Whether module ``name`` exists in this checkout (not merged yet: False).
+
+    Checked on the file, not by importing: an editable install of another
+    checkout may otherwise supply a half-matching module of the same name.
+    """
+    try:
+        spec = importlib.util.find_spec(name)
+    except ModuleNotFoundError:
+        return False
+    return spec is not None and spec.origin is not None and Path(spec.origin).is_relative_to(ROOT)
+
+
 def _public_names(module):
     names = getattr(module, "__all__", None)
     if names is None:
@@ -77,17 +91,10 @@ def write_api_reference(path=DOCS / "api.rst"):
     """
     modules = {}
     for name in API_MODULES:
-        try:
-            modules[name] = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            print(f"[mmsense docs] {name} is not importable: left out of the API reference")
+        if not _in_this_checkout(name):
+            print(f"[mmsense docs] {name} is not in this checkout: left out of the API reference")
             continue
-        if getattr(modules[name], "__file__", None) is None:
-            # a bare folder (namespace package), e.g. a stale one of another checkout
-            print(f"[mmsense docs] {name} is not a module here: left out of the API reference")
-            del modules[name]
+        modules[name] = importlib.import_module(name)
     home = {}
     for name, module in modules.items():
         if name == "mmsense":
@@ -113,8 +120,7 @@ def write_api_reference(path=DOCS / "api.rst"):
             target = home.get(id(getattr(module, attr)))
             (own if name != "mmsense" or target is None else elsewhere).append((attr, target))
         summary = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
-        lines += [f":mod:`{name}`", "-" * (len(name) + 7), "", f".. automodule:: {name}",
-                  "   :no-members:", "   :no-index:", ""]
+        lines += [f":mod:`{name}`", "-" * (len(name) + 7), "", f".. py:module:: {name}", ""]
         if summary:
             lines += [summary, ""]
         if own:
@@ -133,7 +139,6 @@ def write_api_reference(path=DOCS / "api.rst"):
 write_api_reference()
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": True}
 autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False

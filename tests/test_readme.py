@@ -76,6 +76,9 @@ def quiet_workdir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path))  # caches a block writes under ~ stay here
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # for worker processes a block starts
+    # worker processes (joblib, Dask) import this checkout's package, as this process does
+    path = os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT) + (os.pathsep + path if path else ""))
     matplotlib.use("Agg")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
