@@ -17,6 +17,11 @@ from pathlib import Path
 
 import matplotlib
 
+# One torch thread unless told otherwise: the gallery's small fits gain little from more
+# threads, and on a machine that other jobs load, several threads per LSTM step made
+# fits many times slower (see docs/user_guide/scale_out.md). Set before torch loads.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))  # document this checkout's package, not an installed copy
@@ -161,7 +166,7 @@ copy_benchmark_records()
 
 # ---------------------------------------------------------------- examples gallery
 # Every script under examples/ runs during the build (sphinx-gallery). A script
-# reads MMSENSE_EXAMPLES_FULL=1 to run at full size; the default is the quick size.
+# reads MMSENSE_EXAMPLE_FULL=1 to run at full size; the default is the quick size.
 EXAMPLES = ROOT / "examples"
 sphinx_gallery_conf = {
     "examples_dirs": str(EXAMPLES),

@@ -86,7 +86,7 @@ def labelled_scorer(scoring, unlabelled=-1):
 
     See Also
     --------
-    LabelledStratifiedKFold : folds that each hold labelled rows.
+    LabelledStratifiedKFold : Folds that each hold labelled rows.
 
     Examples
     --------
@@ -132,9 +132,9 @@ class LabelledStratifiedKFold(BaseCrossValidator):
 
     See Also
     --------
-    RepeatedLabelledStratifiedKFold : the same, repeated with reshuffling.
-    labelled_scorer : a scorer that ignores unlabelled rows.
-    sklearn.model_selection.StratifiedKFold : the fully supervised splitter.
+    RepeatedLabelledStratifiedKFold : The same, repeated with reshuffling.
+    labelled_scorer : A scorer that ignores unlabelled rows.
+    sklearn.model_selection.StratifiedKFold : The fully supervised splitter.
 
     Examples
     --------
@@ -156,7 +156,22 @@ class LabelledStratifiedKFold(BaseCrossValidator):
         self.unlabelled = unlabelled
 
     def get_n_splits(self, X=None, y=None, groups=None):
-        """Number of splitting iterations, ``n_splits``."""
+        """Number of splitting iterations, ``n_splits``.
+
+        Parameters
+        ----------
+        X : object, default=None
+            Ignored; present for API compatibility.
+        y : object, default=None
+            Ignored; present for API compatibility.
+        groups : object, default=None
+            Ignored; present for API compatibility.
+
+        Returns
+        -------
+        int
+            The number of (train, test) splits :meth:`split` yields.
+        """
         return self.n_splits
 
     def split(self, X, y, groups=None):
@@ -171,9 +186,9 @@ class LabelledStratifiedKFold(BaseCrossValidator):
         groups : None
             Ignored.
 
-        Yields
-        ------
-        train, test : ndarray
+        Returns
+        -------
+        generator of (ndarray, ndarray)
             Row indices of the training and test sets of each fold.
         """
         if y is None:
@@ -229,8 +244,8 @@ class RepeatedLabelledStratifiedKFold(BaseCrossValidator):
 
     See Also
     --------
-    LabelledStratifiedKFold : one repetition.
-    sklearn.model_selection.RepeatedStratifiedKFold : the fully supervised splitter.
+    LabelledStratifiedKFold : One repetition.
+    sklearn.model_selection.RepeatedStratifiedKFold : The fully supervised splitter.
 
     Examples
     --------
@@ -254,7 +269,22 @@ class RepeatedLabelledStratifiedKFold(BaseCrossValidator):
         self.unlabelled = unlabelled
 
     def get_n_splits(self, X=None, y=None, groups=None):
-        """Number of splitting iterations, ``n_splits * n_repeats``."""
+        """Number of splitting iterations, ``n_splits * n_repeats``.
+
+        Parameters
+        ----------
+        X : object, default=None
+            Ignored; present for API compatibility.
+        y : object, default=None
+            Ignored; present for API compatibility.
+        groups : object, default=None
+            Ignored; present for API compatibility.
+
+        Returns
+        -------
+        int
+            The number of (train, test) splits :meth:`split` yields.
+        """
         return self.n_splits * self.n_repeats
 
     def split(self, X, y, groups=None):

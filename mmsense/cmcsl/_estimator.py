@@ -155,10 +155,10 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     See Also
     --------
-    sklearn.semi_supervised.SelfTrainingClassifier : self-training from the
+    sklearn.semi_supervised.SelfTrainingClassifier : Self-training from the
         classifier's own confident predictions.
-    sklearn.semi_supervised.LabelSpreading : graph-based label propagation.
-    TorchMLPClassifier : the default final classifier.
+    sklearn.semi_supervised.LabelSpreading : Graph-based label propagation.
+    TorchMLPClassifier : The default final classifier.
 
     References
     ----------
@@ -285,6 +285,7 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         self : CMCSLSelfLabeler
+            The fitted estimator.
         """
         self._check_params()
         if y is None:
@@ -379,6 +380,16 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """Class probabilities, one column per ``classes_``.
 
         Late fusion averages the per-modality estimators' probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
         """
         features = self._transform_features(X)
         if self.fusion == "early":
@@ -390,7 +401,18 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
-        """The inner estimator's decision function (late fusion: the modalities' mean)."""
+        """The inner estimator's decision function (late fusion: the modalities' mean).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The inner estimator's decision values, averaged over modalities.
+        """
         features = self._transform_features(X)
         if self.fusion == "early":
             return self.estimator_.decision_function(np.concatenate(list(features.values()),
@@ -406,7 +428,18 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                         for name, est in zip(self.modality_names_, self.estimators_)], axis=0)
 
     def predict(self, X):
-        """Predicted class of each row."""
+        """Predicted class of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
         if self.fusion == "early":
             features = self._transform_features(X)
             return self.estimator_.predict(np.concatenate(list(features.values()), axis=1))
@@ -416,9 +449,15 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def modality_predict(self, X):
         """Each modality's own prediction (``fusion="late"`` only).
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
+
         Returns
         -------
         dict of str to ndarray of shape (n_samples,)
+            Modality name -> the prediction of that modality's estimator.
         """
         if self.fusion != "late":
             raise ValueError("modality_predict needs fusion='late' (one estimator per modality).")

@@ -47,7 +47,9 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
     dropout : float, default=0.0
         Dropout after each hidden layer.
     max_epochs : int, default=50
+        Maximum number of training epochs.
     batch_size : int, default=64
+        Rows per mini-batch.
     lr : float, default=1e-3
         Adam learning rate.
     weight_decay : float, default=0.0
@@ -62,9 +64,11 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
     patience : int or None, default=5
         Early-stopping patience on ``valid_loss`` (used with ``validation_fraction``).
     device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
+        Torch device; "auto" is CUDA when available, else the CPU.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.
     verbose : int, default=0
+        0 is silent; a positive value prints skorch's table of per-epoch losses.
 
     Attributes
     ----------
@@ -78,8 +82,8 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     See Also
     --------
-    CMCSLSelfLabeler : uses this classifier by default.
-    sklearn.neural_network.MLPClassifier : the NumPy counterpart.
+    CMCSLSelfLabeler : Uses this classifier by default.
+    sklearn.neural_network.MLPClassifier : The NumPy counterpart.
 
     Examples
     --------
@@ -128,7 +132,20 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
 
     def fit(self, X, y):
-        """Fit the network on ``X`` (float matrix) and ``y`` (class labels)."""
+        """Fit the network on ``X`` (float matrix) and ``y`` (class labels).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Feature matrix.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : TorchMLPClassifier
+            The fitted estimator.
+        """
         self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
@@ -174,18 +191,51 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         return self.net_.forward(X, training=False).cpu().numpy()
 
     def decision_function(self, X):
-        """Class logits, ``(n_samples, n_classes)``; for two classes the logit margin."""
+        """Class logits; for two classes the logit margin.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Feature matrix.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The logit margin of ``classes_[1]`` for two classes, else the logits.
+        """
         logits = self._logits(X)
         return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
     def predict_proba(self, X):
-        """Softmax of the class logits, ``(n_samples, n_classes)``."""
+        """Softmax of the class logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Feature matrix.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
         logits = self._logits(X)
         logits = logits - logits.max(axis=1, keepdims=True)
         proba = np.exp(logits)
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X):
-        """Most probable class of each row."""
+        """Most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Feature matrix.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]

@@ -44,10 +44,12 @@ def make_multimodal_sentiment(
     Parameters
     ----------
     n_samples : int, default=200
+        Number of rows.
     modalities : dict, default=None
         The contract's spec (name -> width or (n_steps, n_features)); None uses
         ``{"text": 32, "audio": (20, 5), "vision": (20, 8)}``.
     n_clusters : int, default=7
+        Number of sentiment clusters (their centres spread over [-3, 3]).
     modality_informativeness : dict of str to float, default=None
         Signal scale per modality (missing names get 1.0).
     unaligned : bool, default=True
@@ -73,12 +75,16 @@ def make_multimodal_sentiment(
         them the Bayes-optimal prediction can be computed, as
         ``benchmarks/synthetic_oracle.py`` does).
     random_state : int, RandomState instance or None, default=None
+        Seed of the draw; an int gives the same data on every call.
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_columns), float32
+        The input contract: every modality's columns side by side.
     y : ndarray of shape (n_samples,)
+        Targets as ``task`` says; -1 on unlabelled rows.
     modalities : dict
+        The spec of ``X``'s columns, to pass to the estimators.
     latent : Bunch
         Only when ``return_latent=True``.
 

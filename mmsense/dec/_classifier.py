@@ -72,7 +72,9 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         Device for fine-tuning ("auto": CUDA when available); the pretrainer
         uses its own ``device``.
     random_state : int, RandomState instance or None, default=None
+        Seeds torch, NumPy and the hold-out splits; an int gives the same fit on every call.
     verbose : int, default=0
+        0 is silent; a positive value prints skorch's table of per-epoch losses.
 
     Attributes
     ----------
@@ -141,6 +143,7 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
         y : array-like of shape (n_samples,)
             Class labels, ``-1`` for unlabelled rows (strings in an object
             array, as in SelfTrainingClassifier).
@@ -148,6 +151,7 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         Returns
         -------
         self : DECClassifier
+            The fitted estimator.
         """
         pretrainer = self._pretrainer()
         X, y, specs = validate_multimodal(self, X, y, modalities=pretrainer.modalities)
@@ -174,10 +178,12 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes), columns in ``classes_`` order
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
         """
         check_is_fitted(self)
         X, _, specs = validate_multimodal(self, X, reset=False, modalities=self._modalities)
@@ -190,10 +196,12 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
 
         Returns
         -------
-        y : ndarray of shape (n_samples,), values from ``classes_``
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
         """
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(1)]

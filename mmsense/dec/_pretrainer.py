@@ -137,7 +137,8 @@ class DECPretrainer(
         Stop phase 2 when fewer than this fraction of assignments change
         between two updates (paper: 0.1%).
     n_init : int, default=20
-        k-means restarts for the centres when fitted without labels (paper: 20).
+        Number of k-means restarts for the centres when fitted without labels
+        (paper: 20).
     device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
         "auto" uses CUDA when available. A model fitted on a GPU unpickles on
         a CPU-only machine.
@@ -145,6 +146,7 @@ class DECPretrainer(
         Seeds torch, the hold-out split and k-means. Fits with the same int are
         identical on the CPU.
     verbose : int, default=0
+        0 is silent; a positive value prints skorch's table of per-epoch losses.
 
     Attributes
     ----------
@@ -290,6 +292,7 @@ class DECPretrainer(
         Returns
         -------
         self : DECPretrainer
+            The fitted estimator.
         """
         X, y, specs = validate_multimodal(self, X, y)
         self._check_params()
@@ -331,10 +334,12 @@ class DECPretrainer(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, latent_dim), float32
+        Z : ndarray of shape (n_samples, latent_dim)
+            The latent codes (float32).
         """
         return self._encode(X).numpy()
 
@@ -344,6 +349,7 @@ class DECPretrainer(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
 
         Returns
         -------
