@@ -15,19 +15,26 @@ _EXPORTS = {
     "DECPretrainer": ".dec",
     "DECClassifier": ".dec",
     "CMCSLSelfLabeler": ".cmcsl",
-    "TorchMLPClassifier": ".cmcsl",
+    "TorchMLPClassifier": ".neural_network",
     "TextEmbedder": ".feature_extraction",
     "stack_modalities": "._contract",
     "ModalityScaler": ".preprocessing",
     "msa_report": ".metrics",
     "get_msa_scorer": ".metrics",
     "msa_scorers": ".metrics",
-    "LabelledStratifiedKFold": ".model_selection",
-    "RepeatedLabelledStratifiedKFold": ".model_selection",
-    "labelled_scorer": ".model_selection",
+    "LabeledStratifiedKFold": ".model_selection",
+    "RepeatedLabeledStratifiedKFold": ".model_selection",
+    "labeled_scorer": ".model_selection",
 }
 
 __all__ = list(_EXPORTS)
+
+# deprecated spellings, importable for one more release but not advertised
+_EXPORTS.update({
+    "LabelledStratifiedKFold": ".model_selection",
+    "RepeatedLabelledStratifiedKFold": ".model_selection",
+    "labelled_scorer": ".model_selection",
+})
 
 
 def __getattr__(name):

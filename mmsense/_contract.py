@@ -33,6 +33,13 @@ __all__ = [
     "stack_modalities",
     "validate_multimodal",
     "row_chunks",
+    "allows_nan",
+    "lengths_key",
+    "network_inputs",
+    "modality_input",
+    "n_input_rows",
+    "sequence_means",
+    "modality_vectors",
 ]
 
 # Name of the single static modality used when ``modalities=None``.
@@ -103,13 +110,6 @@ class ModalityBlock:
     modality: Modality
     values: np.ndarray
     lengths: np.ndarray | None = None
-
-    @property
-    def mask(self) -> np.ndarray | None:
-        """Boolean ``(n, T)`` mask, True on real steps (sequences only)."""
-        if self.lengths is None:
-            return None
-        return np.arange(self.modality.n_steps)[None, :] < self.lengths[:, None]
 
 
 def _positive_int(value) -> bool:
@@ -258,6 +258,33 @@ def split_modalities(X: np.ndarray, specs: Sequence[Modality]) -> dict[str, Moda
 _OWN_MODALITIES = object()
 
 
+def _reject_per_modality_list(X):
+    """X given as a list of per-modality arrays: say what the contract expects."""
+    if isinstance(X, (list, tuple)) and len(X) > 0 and all(
+        hasattr(v, "shape") and len(getattr(v, "shape", ())) >= 2 for v in X
+    ):
+        shapes = ", ".join(str(tuple(v.shape)) for v in X)
+        raise ValueError(
+            f"X must be one 2-D array (n_samples, n_columns) with all modalities side by side; "
+            f"got a list of {len(X)} arrays of shapes {shapes}. Build X and the modalities "
+            "spec with mmsense.stack_modalities(text=..., audio=...)."
+        )
+
+
+def _check_some_real_step(X, specs) -> None:
+    """A sequence modality with no real step in any training row carries nothing: refuse it."""
+    for spec in specs:
+        if not spec.is_sequence or X.shape[0] == 0:
+            continue
+        first_feature = X[:, spec.start : spec.stop : spec.n_features]
+        if np.isnan(first_feature).all():
+            raise ValueError(
+                f"modality {spec.name!r} has no real step in any of the {X.shape[0]} training "
+                "rows (every step is NaN padding), so there is nothing to learn from it; drop "
+                "it from X and modalities, or check the feature extraction."
+            )
+
+
 def validate_multimodal(estimator, X, y="no_validation", *, reset: bool = True,
                         modalities=_OWN_MODALITIES, **check_params):
     """``validate_data`` for multimodal estimators.
@@ -265,7 +292,8 @@ def validate_multimodal(estimator, X, y="no_validation", *, reset: bool = True,
     Accepts float32 or float64 (float32 is kept, never copied to float64), lets
     NaN through for sequence padding, then checks ``X`` against
     ``modalities``: by default ``estimator.modalities``; a meta-estimator whose
-    spec lives in a sub-estimator passes that spec.
+    spec lives in a sub-estimator passes that spec. At fit time (``reset=True``)
+    a sequence modality with no real step in any row is an error.
 
     ``y`` follows ``validate_data``: ``None`` raises for an estimator whose
     tags require ``y``, and is returned as ``None`` otherwise; leave it out at
@@ -280,6 +308,7 @@ def validate_multimodal(estimator, X, y="no_validation", *, reset: bool = True,
     """
     from sklearn.utils.validation import validate_data
 
+    _reject_per_modality_list(X)
     # finiteness is checked per modality below, in chunks: sklearn's own check
     # would build a boolean mask of the whole matrix
     params = dict(dtype=[np.float32, np.float64], ensure_all_finite=False)
@@ -293,7 +322,86 @@ def validate_multimodal(estimator, X, y="no_validation", *, reset: bool = True,
         modalities = estimator.modalities
     specs = parse_modalities(modalities, X.shape[1])
     check_modality_values(X, specs)
+    if reset:
+        _check_some_real_step(X, specs)
     return X, y, specs
+
+
+def allows_nan(modalities) -> bool:
+    """The ``allow_nan`` input tag: NaN is accepted only as sequence padding.
+
+    True when the spec has a sequence modality (whose padding is NaN); a spec
+    that does not parse is reported by ``fit``, not by the tags.
+    """
+    try:
+        specs = parse_modalities(modalities) if modalities is not None else ()
+    except ValueError:
+        specs = ()
+    return any(s.is_sequence for s in specs)
+
+
+# -- from blocks to the networks' inputs ----------------------------------------------------
+
+
+def lengths_key(name: str) -> str:
+    """Key of a sequence modality's lengths in the network-input dict."""
+    return f"{name}__lengths"
+
+
+def network_inputs(X: np.ndarray, specs: Sequence[Modality]) -> dict:
+    """The network-input dict of a validated ``X``: split once, ready for skorch.
+
+    Keys: each modality's name (float32 values, padding moved behind the real
+    steps and zeroed) and, for sequences, :func:`lengths_key` of it (int64
+    lengths). skorch slices such a dict by rows and passes its entries to the
+    module's ``forward`` as keyword arguments; :func:`modality_input` reads them.
+    """
+    inputs = {}
+    for name, block in split_modalities(X, specs).items():
+        # networks compute in float32; float32 input passes through without a copy,
+        # except read-only input (a memmap), which torch cannot wrap safely
+        values = block.values.astype(np.float32, copy=False)
+        inputs[name] = values if values.flags.writeable else values.copy()
+        if block.lengths is not None:
+            inputs[lengths_key(name)] = block.lengths
+    return inputs
+
+
+def modality_input(inputs: dict, spec: Modality):
+    """``(values, lengths)`` of one modality in a network-input dict (lengths None if static)."""
+    return inputs[spec.name], inputs.get(lengths_key(spec.name))
+
+
+def n_input_rows(inputs: dict) -> int:
+    """Number of rows in a network-input dict."""
+    return len(next(iter(inputs.values())))
+
+
+def sequence_means(values, lengths):
+    """Mean over each row's real steps of a front-packed ``(n, T, d)`` array or tensor.
+
+    Steps at or past a row's length are left out; a row with no real step gives
+    zeros. Works on numpy arrays and torch tensors alike.
+    """
+    n_steps = values.shape[1]
+    if isinstance(values, np.ndarray):
+        real = (np.arange(n_steps)[None, :] < lengths[:, None]).astype(values.dtype)
+        counts = np.maximum(lengths, 1).astype(values.dtype)
+    else:
+        import torch
+
+        real = (torch.arange(n_steps, device=lengths.device)[None, :] < lengths[:, None])
+        real, counts = real.to(values.dtype), lengths.clamp(min=1).to(values.dtype)
+    return (values * real[:, :, None]).sum(1) / counts[:, None]
+
+
+def modality_vectors(X: np.ndarray, specs: Sequence[Modality]) -> dict[str, np.ndarray]:
+    """One vector per row and modality: the static block, or a sequence's mean real step."""
+    return {
+        name: block.values if block.lengths is None
+        else sequence_means(block.values, block.lengths)
+        for name, block in split_modalities(X, specs).items()
+    }
 
 
 def _as_sequence_array(name, value, lengths):
@@ -359,8 +467,9 @@ def stack_modalities(lengths=None, **modalities):
     --------
     >>> import numpy as np
     >>> from mmsense import stack_modalities
-    >>> X, spec = stack_modalities(text=np.ones((2, 3)), audio=[np.ones((1, 2)), np.ones((2, 2))])
-    >>> X.shape, spec
+    >>> X, modalities = stack_modalities(text=np.ones((2, 3)),
+    ...                                  audio=[np.ones((1, 2)), np.ones((2, 2))])
+    >>> X.shape, modalities
     ((2, 7), {'text': 3, 'audio': (2, 2)})
     >>> bool(np.isnan(X[0, 5:]).all())
     True

@@ -18,48 +18,48 @@ from .preprocessing import ModalityScaler
 DEMO_MODALITIES = {"text": 64, "audio": (30, 5), "vision": (30, 8)}
 
 
-def _regressors(spec, max_epochs, seed):
+def _regressors(modalities, max_epochs, seed):
     from .mmrest import MMRestRegressor
 
     text_cols = list(range(DEMO_MODALITIES["text"]))
     return {
         "MMRestRegressor": make_pipeline(
-            ModalityScaler(spec),
-            MMRestRegressor(modalities=spec, max_epochs=max_epochs, random_state=seed),
+            ModalityScaler(modalities=modalities),
+            MMRestRegressor(modalities=modalities, max_epochs=max_epochs, random_state=seed),
         ),
         "Ridge (text block)": _ColumnSubset(Ridge(), text_cols),
     }
 
 
-def _classifiers(spec, max_epochs, seed):
+def _classifiers(modalities, max_epochs, seed):
     from .cmcsl import CMCSLSelfLabeler
     from .dec import DECClassifier, DECPretrainer
 
     pretrainer = DECPretrainer(
-        2, modalities=spec, pretrain_max_epochs=max_epochs, max_epochs=max_epochs, random_state=seed
+        2, modalities=modalities, pretrain_max_epochs=max_epochs, max_epochs=max_epochs, random_state=seed
     )
     text_cols = list(range(DEMO_MODALITIES["text"]))
     return {
         "DECClassifier": make_pipeline(
-            ModalityScaler(spec),
+            ModalityScaler(modalities=modalities),
             DECClassifier(pretrainer, max_epochs=max_epochs, random_state=seed),
         ),
         "CMCSLSelfLabeler": make_pipeline(
-            ModalityScaler(spec), CMCSLSelfLabeler(modalities=spec, random_state=seed)
+            ModalityScaler(modalities=modalities), CMCSLSelfLabeler(modalities=modalities, random_state=seed)
         ),
-        "LogisticRegression (labelled text)": _ColumnSubset(LogisticRegression(), text_cols,
-                                                             labelled_only=True),
+        "LogisticRegression (labeled text)": _ColumnSubset(LogisticRegression(), text_cols,
+                                                             labeled_only=True),
     }
 
 
 class _ColumnSubset:
     """A baseline on some columns only (the static text block has no NaN padding)."""
 
-    def __init__(self, estimator, columns, labelled_only=False):
-        self.estimator, self.columns, self.labelled_only = estimator, columns, labelled_only
+    def __init__(self, estimator, columns, labeled_only=False):
+        self.estimator, self.columns, self.labeled_only = estimator, columns, labeled_only
 
     def fit(self, X, y):
-        rows = y != -1 if self.labelled_only else slice(None)
+        rows = y != -1 if self.labeled_only else slice(None)
         self.estimator.fit(X[rows][:, self.columns], y[rows])
         return self
 
@@ -78,11 +78,11 @@ def _polarity_scores(y_score, predicted_class):
     }
 
 
-def run_demo(n_samples=600, max_epochs=10, labelled_fraction=0.3, random_state=0, file=None):
+def run_demo(n_samples=600, max_epochs=10, labeled_fraction=0.3, random_state=0, file=None):
     """Fit every estimator on synthetic tri-modal data and print their test-split scores.
 
     Regressors get the full MSA report; classifiers (binary polarity, trained with
-    ``labelled_fraction`` of the labels, -1 elsewhere) get the Acc-2 / F1 columns.
+    ``labeled_fraction`` of the labels, -1 elsewhere) get the Acc-2 / F1 columns.
 
     Returns
     -------
@@ -90,24 +90,24 @@ def run_demo(n_samples=600, max_epochs=10, labelled_fraction=0.3, random_state=0
         One row per model.
     """
     file = file or sys.stdout
-    X, y, spec = make_multimodal_sentiment(
+    X, y, modalities = make_multimodal_sentiment(
         n_samples, DEMO_MODALITIES, modality_informativeness={"text": 1.0, "audio": 0.6, "vision": 0.4},
         random_state=random_state,
     )
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=random_state)
     rng = np.random.default_rng(random_state)
     y_polarity = (y_tr >= 0).astype(int)
-    y_semi = np.where(rng.random(len(y_tr)) < labelled_fraction, y_polarity, -1)
+    y_semi = np.where(rng.random(len(y_tr)) < labeled_fraction, y_polarity, -1)
 
     print(f"Synthetic tri-modal data: {len(y_tr)} train / {len(y_te)} test rows, "
-          f"modalities {spec}; classifiers see {np.mean(y_semi != -1):.0%} of the labels.",
+          f"modalities {modalities}; classifiers see {np.mean(y_semi != -1):.0%} of the labels.",
           file=file)
     rows = {}
-    for name, model in _regressors(spec, max_epochs, random_state).items():
+    for name, model in _regressors(modalities, max_epochs, random_state).items():
         start = time.perf_counter()
         rows[name] = msa_report(y_te, model.fit(X_tr, y_tr).predict(X_te))
         rows[name]["fit_s"] = time.perf_counter() - start
-    for name, model in _classifiers(spec, max_epochs, random_state).items():
+    for name, model in _classifiers(modalities, max_epochs, random_state).items():
         start = time.perf_counter()
         rows[name] = _polarity_scores(y_te, model.fit(X_tr, y_semi).predict(X_te))
         rows[name]["fit_s"] = time.perf_counter() - start

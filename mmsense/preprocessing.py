@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._contract import parse_modalities, row_chunks, validate_multimodal
+from ._contract import allows_nan, row_chunks, validate_multimodal
 
 __all__ = ["ModalityScaler"]
 
@@ -28,7 +28,7 @@ class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         The input contract's spec: name -> width (static) or ``(n_steps,
         n_features)`` (sequence). None means one static modality spanning X.
     with_mean : bool, default=True
-        Centre the features.
+        Center the features.
     with_std : bool, default=True
         Scale the features to unit variance (features with zero variance are
         left unscaled, as in ``StandardScaler``).
@@ -64,7 +64,13 @@ class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, modalities=None, *, with_mean=True, with_std=True):
+    _parameter_constraints = {
+        "modalities": [dict, None],
+        "with_mean": ["boolean"],
+        "with_std": ["boolean"],
+    }
+
+    def __init__(self, *, modalities=None, with_mean=True, with_std=True):
         self.modalities = modalities
         self.with_mean = with_mean
         self.with_std = with_std
@@ -84,6 +90,7 @@ class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : ModalityScaler
             The fitted scaler.
         """
+        self._validate_params()
         X, _, specs = validate_multimodal(self, X, reset=True)
         means, scales = [], []
         self.n_real_steps_ = {}
@@ -141,15 +148,8 @@ class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        tags.input_tags.allow_nan = _has_sequence(self.modalities)
+        tags.input_tags.allow_nan = allows_nan(self.modalities)
         return tags
-
-
-def _has_sequence(modalities) -> bool:
-    try:
-        return any(spec.is_sequence for spec in parse_modalities(modalities, None))
-    except ValueError:
-        return False
 
 
 def _real_steps(X, spec):

@@ -13,18 +13,19 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from mmsense import stack_modalities
-from mmsense.cmcsl import CMCSLSelfLabeler, TorchMLPClassifier
-from mmsense.model_selection import LabelledStratifiedKFold, labelled_scorer
+from mmsense.cmcsl import CMCSLSelfLabeler
+from mmsense.neural_network import TorchMLPClassifier
+from mmsense.model_selection import LabeledStratifiedKFold, labeled_scorer
 
 
-def _data(n=40, dims=(2, 5), scale=(1.0, 10.0), seed=0, n_labelled=8):
-    """Random modalities of different width and scale; 3 classes, a few labelled rows."""
+def _data(n=40, dims=(2, 5), scale=(1.0, 10.0), seed=0, n_labeled=8):
+    """Random modalities of different width and scale; 3 classes, a few labeled rows."""
     rng = np.random.RandomState(seed)
     blocks = {f"m{i}": s * rng.randn(n, d) for i, (d, s) in enumerate(zip(dims, scale))}
     X, spec = stack_modalities(**blocks)
     X = X.astype(np.float64)
     y = np.full(n, -1)
-    y[:n_labelled] = np.arange(n_labelled) % 3
+    y[:n_labeled] = np.arange(n_labeled) % 3
     return X, y, spec, [X[:, sl] for sl in _column_slices(spec)]
 
 
@@ -43,16 +44,16 @@ def _l2_standard(Z):
 
 def _numpy_propagation(Z, y, rule):
     """Nearest-seed labels and rule scores, straight from the definition."""
-    labelled = y != -1
-    classes = np.unique(y[labelled])
-    dist = np.linalg.norm(Z[:, None, :] - Z[labelled][None, :, :], axis=2)
-    per_class = np.stack([dist[:, y[labelled] == c].min(axis=1) for c in classes], axis=1)
+    labeled = y != -1
+    classes = np.unique(y[labeled])
+    dist = np.linalg.norm(Z[:, None, :] - Z[labeled][None, :, :], axis=2)
+    per_class = np.stack([dist[:, y[labeled] == c].min(axis=1) for c in classes], axis=1)
     d1, d2 = np.sort(per_class, axis=1)[:, 0], np.sort(per_class, axis=1)[:, 1]
-    labels = np.where(labelled, y, classes[per_class.argmin(axis=1)])
+    labels = np.where(labeled, y, classes[per_class.argmin(axis=1)])
     if rule == "euclidean":
         score = d1
     elif rule == "median_scaled":
-        score = d1 / np.median(d1[~labelled])
+        score = d1 / np.median(d1[~labeled])
     else:
         score = d1 / d2
     return labels, score
@@ -135,14 +136,14 @@ def test_kmeans_mode_labels_by_converged_clusters():
     assert clf.kmeans_n_iter_ == {"a": 2, "b": 2}
 
 
-def test_pre_mode_trains_on_labelled_rows_only():
+def test_pre_mode_trains_on_labeled_rows_only():
     X, y, spec, blocks = _data()
     clf = CMCSLSelfLabeler(GaussianNB(), modalities=spec, mode="pre", preprocessing="none",
                            device="cpu").fit(X, y)
     np.testing.assert_array_equal(clf.transduction_, y)
     assert all(m is None for m in clf.label_modality_)
-    labelled = y != -1
-    expected = np.mean([GaussianNB().fit(Z[labelled], y[labelled]).predict_proba(Z)
+    labeled = y != -1
+    expected = np.mean([GaussianNB().fit(Z[labeled], y[labeled]).predict_proba(Z)
                         for Z in blocks], axis=0)
     np.testing.assert_allclose(clf.predict_proba(X), expected)
 
@@ -247,8 +248,8 @@ def test_default_estimator_is_the_torch_mlp():
 
 
 @pytest.mark.parametrize("y_bad, match", [
-    (np.full(40, -1), "no labelled row"),
-    (np.r_[np.full(8, 2), np.full(32, -1)], "one class only, 2"),
+    (np.full(40, -1), "no labeled row"),
+    (np.r_[np.full(8, 2), np.full(32, -1)], "1 class only, 2"),
 ])
 def test_bad_targets(y_bad, match):
     X, _, spec, _ = _data()
@@ -259,13 +260,13 @@ def test_bad_targets(y_bad, match):
 def test_string_single_class_is_named():
     X, _, spec, _ = _data()
     y = np.array(["pos"] * 8 + [-1] * 32, dtype=object)
-    with pytest.raises(ValueError, match="one class only, 'pos'"):
+    with pytest.raises(ValueError, match="1 class only, 'pos'"):
         CMCSLSelfLabeler(GaussianNB(), modalities=spec).fit(X, y)
 
 
-def test_labelled_class_missing_from_classes():
+def test_labeled_class_missing_from_classes():
     X, y, spec, _ = _data()
-    with pytest.raises(ValueError, match=r"labelled class\(es\) \[2\] that are not in classes"):
+    with pytest.raises(ValueError, match=r"labeled class\(es\) \[2\] that are not in classes"):
         CMCSLSelfLabeler(GaussianNB(), modalities=spec, classes=[0, 1]).fit(X, y)
 
 
@@ -277,13 +278,13 @@ def test_nan_in_a_modality_names_it():
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"mode": "both"}, "mode must be one of"),
-    ({"clustering": "dbscan"}, "clustering must be one of"),
-    ({"resolution": "closest"}, "resolution must be one of"),
-    ({"fusion": "mid"}, "fusion must be one of"),
-    ({"preprocessing": "minmax"}, "preprocessing must be one of"),
-    ({"chunk_size": 0}, "chunk_size must be a positive int"),
-    ({"kmeans_max_iter": 1.5}, "kmeans_max_iter must be a positive int"),
+    ({"mode": "both"}, "'mode' parameter of CMCSLSelfLabeler must be a str among"),
+    ({"clustering": "dbscan"}, "'clustering' parameter .* must be a str among"),
+    ({"resolution": "closest"}, "'resolution' parameter .* must be a str among"),
+    ({"fusion": "mid"}, "'fusion' parameter .* must be a str among"),
+    ({"preprocessing": "minmax"}, "'preprocessing' parameter .* must be a str among"),
+    ({"chunk_size": 0}, r"'chunk_size' parameter .* an int in the range \[1, inf\). Got 0"),
+    ({"kmeans_max_iter": 1.5}, "'kmeans_max_iter' parameter .* an int in the range"),
     ({"estimator": LogisticRegression(), "classes": [-1, 0, 1, 2]}, "must not contain -1"),
 ])
 def test_bad_params(params, match):
@@ -309,15 +310,15 @@ def test_chunk_size_does_not_change_the_result():
     np.testing.assert_array_equal(a.transduction_, b.transduction_)
 
 
-def test_cross_val_score_with_labelled_only_scorer():
+def test_cross_val_score_with_labeled_only_scorer():
     rng = np.random.RandomState(0)
     n = 120
     cls = rng.randint(2, size=n)
     X, spec = stack_modalities(a=rng.randn(n, 3) + 2 * cls[:, None], b=rng.randn(n, 4))
     y = np.where(rng.rand(n) < 0.3, cls, -1)
-    cv = LabelledStratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    cv = LabeledStratifiedKFold(n_splits=3, shuffle=True, random_state=0)
     clf = CMCSLSelfLabeler(GaussianNB(), modalities=spec, device="cpu")
-    scores = cross_val_score(clf, X, y, cv=cv, scoring=labelled_scorer("balanced_accuracy"))
+    scores = cross_val_score(clf, X, y, cv=cv, scoring=labeled_scorer("balanced_accuracy"))
     expected = []
     for train, test in cv.split(X, y):
         fitted = clone(clf).fit(X[train], y[train])
@@ -332,8 +333,8 @@ def test_pipeline_and_grid_search():
     pipe = make_pipeline(FunctionTransformer(),
                          CMCSLSelfLabeler(GaussianNB(), modalities=spec, device="cpu"))
     grid = GridSearchCV(pipe, {"cmcslselflabeler__resolution": ["euclidean", "ratio"]},
-                        cv=LabelledStratifiedKFold(n_splits=2),
-                        scoring=labelled_scorer("accuracy")).fit(X, y)
+                        cv=LabeledStratifiedKFold(n_splits=2),
+                        scoring=labeled_scorer("accuracy")).fit(X, y)
     assert grid.best_params_["cmcslselflabeler__resolution"] in ("euclidean", "ratio")
     assert grid.predict(X).shape == (60,)
 

@@ -7,7 +7,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from mmsense import stack_modalities
 from mmsense._contract import parse_modalities
-from mmsense.cmcsl._features import pool_modalities
+from mmsense._contract import modality_vectors
 from mmsense.cmcsl._propagation import class_distances, label_clusters, propagate
 
 
@@ -30,17 +30,17 @@ def _numpy_lloyd(X, init):
 
 
 @pytest.mark.parametrize("chunk_size", [1, 7, 1000])
-def test_nearest_seed_is_the_label_of_the_nearest_labelled_row(chunk_size):
+def test_nearest_seed_is_the_label_of_the_nearest_labeled_row(chunk_size):
     rng = np.random.RandomState(0)
     X = rng.randn(40, 3)
     y = rng.randint(3, size=40)
-    labelled = np.zeros(40, bool)
-    labelled[[0, 5, 9, 17, 22, 31]] = True
+    labeled = np.zeros(40, bool)
+    labeled[[0, 5, 9, 17, 22, 31]] = True
     y[[0, 5, 9, 17, 22, 31]] = [0, 1, 2, 0, 1, 2]
 
-    prop = propagate(X, labelled, y, 3, clustering="nearest_seed", chunk_size=chunk_size)
+    prop = propagate(X, labeled, y, 3, clustering="nearest_seed", chunk_size=chunk_size)
 
-    seeds = np.flatnonzero(labelled)
+    seeds = np.flatnonzero(labeled)
     dist = np.linalg.norm(X[:, None] - X[seeds][None], axis=2)
     expected_labels = y[seeds][dist.argmin(axis=1)]
     np.testing.assert_array_equal(prop.labels, expected_labels)
@@ -69,16 +69,16 @@ def test_class_without_centroid_is_infinitely_far():
 
 def test_kmeans_from_seeds_by_hand():
     # seeds: row 0 (class 0) at 0 and row 3 (class 1) at 3.
-    # Lloyd: {0,1} | {2,3,10,11} -> centres 0.5, 6.5 -> {0,1,2,3} | {10,11} -> 1.5, 10.5, stable.
-    # Cluster 0 holds labelled rows 0 (class 0) and 3 (class 1): a tie, so it keeps its
-    # seed's class 0; cluster 1 holds no labelled row and keeps its seed's class 1.
+    # Lloyd: {0,1} | {2,3,10,11} -> centers 0.5, 6.5 -> {0,1,2,3} | {10,11} -> 1.5, 10.5, stable.
+    # Cluster 0 holds labeled rows 0 (class 0) and 3 (class 1): a tie, so it keeps its
+    # seed's class 0; cluster 1 holds no labeled row and keeps its seed's class 1.
     X = np.array([[0.0], [1.0], [2.0], [3.0], [10.0], [11.0]])
     y = np.array([0, -1, -1, 1, -1, -1])
-    labelled = y >= 0
-    nearest = propagate(X, labelled, y, 2, clustering="nearest_seed")
+    labeled = y >= 0
+    nearest = propagate(X, labeled, y, 2, clustering="nearest_seed")
     np.testing.assert_array_equal(nearest.labels, [0, 0, 1, 1, 1, 1])
 
-    prop = propagate(X, labelled, y, 2, clustering="kmeans", kmeans_init="seeds")
+    prop = propagate(X, labeled, y, 2, clustering="kmeans", kmeans_init="seeds")
     np.testing.assert_allclose(prop.centroids.ravel(), [1.5, 10.5])
     np.testing.assert_array_equal(prop.centroid_labels, [0, 1])
     np.testing.assert_array_equal(prop.labels, [0, 0, 0, 0, 1, 1])
@@ -90,7 +90,7 @@ def test_kmeans_class_means_init_by_hand():
     # class means: class 0 -> 0, class 1 -> mean(2, 10) = 6.
     # {0,1,2,3.5}? 3.5 is 2.5 from 6 and 3.5 from 0 -> {0,1,2} | {3.5,10,11}: 1, 8.17
     # -> {0,1,2,3.5} | {10,11}: 1.625, 10.5 -> stable.
-    # Cluster 0 holds labelled rows 0 (class 0) and 2 (class 1): tie, keeps class 0;
+    # Cluster 0 holds labeled rows 0 (class 0) and 2 (class 1): tie, keeps class 0;
     # cluster 1 holds row 4 (class 1).
     X = np.array([[0.0], [1.0], [2.0], [3.5], [10.0], [11.0]])
     y = np.array([0, -1, 1, -1, 1, -1])
@@ -110,24 +110,24 @@ def test_kmeans_matches_numpy_lloyd(chunk_size):
     y[seeds] = truth[seeds]
     prop = propagate(X, y >= 0, y, 3, clustering="kmeans", kmeans_init="seeds",
                      chunk_size=chunk_size)
-    centres, assign = _numpy_lloyd(X, X[seeds])
-    np.testing.assert_allclose(prop.centroids, centres, atol=1e-8)
+    centers, assign = _numpy_lloyd(X, X[seeds])
+    np.testing.assert_allclose(prop.centroids, centers, atol=1e-8)
     votes = np.zeros((6, 3), int)
     np.add.at(votes, (assign[seeds], truth[seeds]), 1)
-    # with one labelled row per cluster here, majority = the seed's own class
+    # with one labeled row per cluster here, majority = the seed's own class
     expected_cluster_labels = np.where(votes.sum(1) > 0, votes.argmax(1), truth[seeds])
     np.testing.assert_array_equal(prop.labels, expected_cluster_labels[assign])
 
 
 def test_label_clusters_majority_ties_and_empty():
     assignment = np.array([0, 0, 0, 1, 1, 2, 2])
-    labelled = np.array([True, True, True, True, True, False, False])
+    labeled = np.array([True, True, True, True, True, False, False])
     y = np.array([1, 1, 0, 2, 0, -1, -1])
     initial = np.array([0, 1, 1])
     # cluster 0: votes class 1 x2, class 0 x1 -> 1 (majority over its seed's class 0)
     # cluster 1: class 2 vs class 0 tie, seed class 1 not tied -> smallest tied class, 0
-    # cluster 2: no labelled row -> seed class 1
-    np.testing.assert_array_equal(label_clusters(assignment, labelled, y, initial, 3), [1, 0, 1])
+    # cluster 2: no labeled row -> seed class 1
+    np.testing.assert_array_equal(label_clusters(assignment, labeled, y, initial, 3), [1, 0, 1])
 
 
 def test_kmeans_not_converged_warns():
@@ -144,7 +144,7 @@ def test_sequence_modality_pools_to_mean_of_real_steps():
     seq = rng.randn(5, 4, 2)
     lengths = np.array([4, 1, 2, 0, 3])
     X, spec = stack_modalities(lengths={"audio": lengths}, text=rng.randn(5, 3), audio=seq)
-    vectors = pool_modalities(X, parse_modalities(spec, X.shape[1]))
+    vectors = modality_vectors(X, parse_modalities(spec, X.shape[1]))
     expected = np.stack([seq[i, :n].mean(axis=0) if n else np.zeros(2)
                          for i, n in enumerate(lengths)])
     np.testing.assert_allclose(vectors["audio"], expected, rtol=1e-6)
@@ -157,10 +157,10 @@ def test_cuda_propagation_matches_the_cpu(clustering):
     rng = np.random.RandomState(0)
     X = (rng.randn(3000, 16) + 2 * np.eye(3, 16)[rng.randint(3, size=3000)]).astype(np.float32)
     y = rng.randint(3, size=3000)
-    labelled = np.zeros(3000, bool)
-    labelled[rng.choice(3000, 30, replace=False)] = True
-    cpu = propagate(X, labelled, y, 3, clustering=clustering, chunk_size=500, device="cpu")
-    gpu = propagate(X, labelled, y, 3, clustering=clustering, chunk_size=500, device="cuda")
+    labeled = np.zeros(3000, bool)
+    labeled[rng.choice(3000, 30, replace=False)] = True
+    cpu = propagate(X, labeled, y, 3, clustering=clustering, chunk_size=500, device="cpu")
+    gpu = propagate(X, labeled, y, 3, clustering=clustering, chunk_size=500, device="cuda")
     np.testing.assert_array_equal(gpu.labels, cpu.labels)
     # float32 |x|^2 - 2 x.c + |c|^2: a seed's distance to itself is the square root of a
     # rounding error, up to ~1e-3 on either device

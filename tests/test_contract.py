@@ -127,7 +127,6 @@ def test_split_front_packs_real_steps_and_zero_fills_padding():
     np.testing.assert_array_equal(audio.lengths, [2, 0])
     np.testing.assert_array_equal(audio.values[0], [[10, 11], [20, 21], [0, 0], [0, 0]])
     np.testing.assert_array_equal(audio.values[1], np.zeros((4, 2)))
-    np.testing.assert_array_equal(audio.mask, [[1, 1, 0, 0], [0, 0, 0, 0]])
     assert audio.values.dtype == np.float32
 
 

@@ -1,4 +1,4 @@
-"""DECClassifier: pretraining on every row, fine-tuning on the labelled rows."""
+"""DECClassifier: pretraining on every row, fine-tuning on the labeled rows."""
 
 import pickle
 
@@ -10,15 +10,15 @@ from sklearn.model_selection import GridSearchCV
 
 from mmsense.datasets import make_multimodal_sentiment
 from mmsense.dec import DECClassifier, DECPretrainer
-from mmsense.model_selection import LabelledStratifiedKFold, labelled_scorer
+from mmsense.model_selection import LabeledStratifiedKFold, labeled_scorer
 
 SPEC = {"text": 6, "audio": (5, 3)}
 
 
-def data(n=60, labelled_fraction=0.5, task="binary", seed=0):
+def data(n=60, labeled_fraction=0.5, task="binary", seed=0):
     X, y, _, latent = make_multimodal_sentiment(
         n, SPEC, n_clusters=2 if task == "binary" else 3, task=task, noise=0.5,
-        labelled_fraction=labelled_fraction, return_latent=True, random_state=seed,
+        labeled_fraction=labeled_fraction, return_latent=True, random_state=seed,
     )
     truth = latent.cluster if task == "multiclass" else (latent.score >= 0).astype(int)
     return X, y, truth
@@ -37,7 +37,7 @@ def tiny(pre=None, **params):
     return DECClassifier(pre or pretrainer(), **settings)
 
 
-def test_fit_pretrains_on_every_row_and_fine_tunes_on_labelled_rows():
+def test_fit_pretrains_on_every_row_and_fine_tunes_on_labeled_rows():
     X, y, _ = data()
     clf = tiny().fit(X, y)
     assert len(clf.pretrainer_.labels_) == len(X)
@@ -46,7 +46,7 @@ def test_fit_pretrains_on_every_row_and_fine_tunes_on_labelled_rows():
     assert proba.shape == (len(X), 2)
     np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-5)
     assert set(clf.predict(X)) <= {0, 1}
-    # only the labelled rows train the head: skorch saw that many rows (train + valid)
+    # only the labeled rows train the head: skorch saw that many rows (train + valid)
     batches = clf.net_.history[0]["batches"]
     assert sum(b.get("train_batch_size", 0) + b.get("valid_batch_size", 0)
                for b in batches) == int((y != -1).sum())
@@ -77,21 +77,21 @@ def test_string_array_with_minus_one_string_is_refused():
         tiny().fit(X, y_str)
 
 
-def test_no_labelled_row_is_an_error():
+def test_no_labeled_row_is_an_error():
     X, y, _ = data()
-    with pytest.raises(ValueError, match="y has no labelled row"):
+    with pytest.raises(ValueError, match="y has no labeled row"):
         tiny().fit(X, np.full_like(y, -1))
 
 
-def test_one_labelled_class_is_an_error():
+def test_one_labeled_class_is_an_error():
     X, y, _ = data()
     y = np.full_like(y, -1)
     y[:5] = 1
-    with pytest.raises(ValueError, match="1 class among its labelled rows"):
+    with pytest.raises(ValueError, match="1 class among its labeled rows"):
         tiny().fit(X, y)
 
 
-def test_head_starts_as_the_pretrained_nearest_centre_rule():
+def test_head_starts_as_the_pretrained_nearest_center_rule():
     X, y, _ = data()
     clf = tiny(max_epochs=1, lr=1e-12).fit(X, y)  # fine-tuning too small to move anything
     pre = clf.pretrainer_
@@ -100,12 +100,12 @@ def test_head_starts_as_the_pretrained_nearest_centre_rule():
 
 def test_pretrainer_n_clusters_must_match_the_classes():
     X, y, _ = data()
-    message = r"pretrainer has n_clusters=3 but y has 2 labelled classes \[0, 1\]"
+    message = r"pretrainer has n_clusters=3 but y has 2 labeled classes \[0, 1\]"
     with pytest.raises(ValueError, match=message):
         tiny(pretrainer(n_clusters=3)).fit(X, y)
 
 
-def test_single_labelled_sample_of_a_class_is_fine():
+def test_single_labeled_sample_of_a_class_is_fine():
     X, y, _ = data()
     y = np.full_like(y, -1)
     y[[0, 1, 2]] = [0, 1, 1]
@@ -123,19 +123,19 @@ def test_pretrain_false_trains_the_same_network_from_scratch():
 
 
 def test_learns_semi_supervised_binary_polarity():
-    X, y, truth = data(n=200, labelled_fraction=0.2, seed=3)
+    X, y, truth = data(n=200, labeled_fraction=0.2, seed=3)
     clf = tiny(pretrainer(pretrain_max_epochs=15, max_epochs=10, batch_size=32),
                max_epochs=30).fit(X, y)
-    unlabelled = y == -1
-    assert np.mean(clf.predict(X[unlabelled]) == truth[unlabelled]) > 0.9
+    unlabeled = y == -1
+    assert np.mean(clf.predict(X[unlabeled]) == truth[unlabeled]) > 0.9
 
 
 def test_grid_search_reaches_pretrainer_parameters():
     X, y, _ = data()
     search = GridSearchCV(
         tiny(), {"pretrainer__latent_dim": [2, 4]},
-        cv=LabelledStratifiedKFold(2, shuffle=True, random_state=0),
-        scoring=labelled_scorer("accuracy"),
+        cv=LabeledStratifiedKFold(2, shuffle=True, random_state=0),
+        scoring=labeled_scorer("accuracy"),
     ).fit(X, y)
     assert search.best_params_["pretrainer__latent_dim"] in (2, 4)
     assert search.best_estimator_.pretrainer_.latent_dim == search.best_params_[

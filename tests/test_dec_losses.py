@@ -9,20 +9,19 @@ from mmsense.dec._losses import (
     assignment_change,
     disentanglement_penalty,
     kl_divergence,
-    labelled_cross_entropy,
+    labeled_cross_entropy,
     log_soft_assignment,
     reconstruction_loss,
-    soft_assignment,
     target_distribution,
 )
 
 rng = np.random.RandomState(0)
 Z = rng.randn(12, 3)
-CENTRES = rng.randn(4, 3)
+CENTERS = rng.randn(4, 3)
 
 
-def numpy_q(z, centres, a):
-    dist2 = ((z[:, None, :] - centres[None]) ** 2).sum(-1)
+def numpy_q(z, centers, a):
+    dist2 = ((z[:, None, :] - centers[None]) ** 2).sum(-1)
     kernel = (1 + dist2 / a) ** (-(a + 1) / 2)
     return kernel / kernel.sum(1, keepdims=True)
 
@@ -38,18 +37,18 @@ def t(a):
 
 @pytest.mark.parametrize("a", [1.0, 2.5])
 def test_soft_assignment_is_student_t_kernel(a):
-    q = soft_assignment(t(Z), t(CENTRES), dof=a).numpy()
-    np.testing.assert_allclose(q, numpy_q(Z, CENTRES, a), rtol=1e-10)
+    q = log_soft_assignment(t(Z), t(CENTERS), dof=a).exp().numpy()
+    np.testing.assert_allclose(q, numpy_q(Z, CENTERS, a), rtol=1e-10)
     np.testing.assert_allclose(q.sum(1), 1.0)
 
 
-def test_log_soft_assignment_stays_finite_far_from_centres():
-    log_q = log_soft_assignment(t(Z * 1e20), t(CENTRES))
+def test_log_soft_assignment_stays_finite_far_from_centers():
+    log_q = log_soft_assignment(t(Z * 1e20), t(CENTERS))
     assert torch.isfinite(log_q).all()
 
 
 def test_target_distribution_matches_numpy_and_is_detached():
-    q = t(numpy_q(Z, CENTRES, 1.0)).requires_grad_(True)
+    q = t(numpy_q(Z, CENTERS, 1.0)).requires_grad_(True)
     p = target_distribution(q)
     assert not p.requires_grad
     np.testing.assert_allclose(p.numpy(), numpy_p(q.detach().numpy()), rtol=1e-10)
@@ -58,7 +57,7 @@ def test_target_distribution_matches_numpy_and_is_detached():
 
 
 def test_kl_divergence_matches_numpy():
-    q = numpy_q(Z, CENTRES, 1.0)
+    q = numpy_q(Z, CENTERS, 1.0)
     p = numpy_p(q)
     expected = (p * np.log(p / q)).sum(1).mean()
     got = kl_divergence(t(p), t(np.log(q))).item()
@@ -72,19 +71,19 @@ def test_kl_divergence_treats_zero_target_as_zero():
     assert kl_divergence(p, log_q).item() == pytest.approx(np.log(2.0))
 
 
-def test_labelled_cross_entropy_uses_only_labelled_rows():
-    q = numpy_q(Z, CENTRES, 1.0)
+def test_labeled_cross_entropy_uses_only_labeled_rows():
+    q = numpy_q(Z, CENTERS, 1.0)
     labels = np.array([0, -1, 3, 2, -1, -1, 1, 0, -1, -1, -1, 2])
     keep = labels >= 0
     expected = -np.log(q[keep, labels[keep]]).mean()
-    got = labelled_cross_entropy(t(np.log(q)), torch.as_tensor(labels)).item()
+    got = labeled_cross_entropy(t(np.log(q)), torch.as_tensor(labels)).item()
     assert got == pytest.approx(expected, rel=1e-10)
     none = torch.full((12,), -1)
-    assert labelled_cross_entropy(t(np.log(q)), none).item() == 0.0
+    assert labeled_cross_entropy(t(np.log(q)), none).item() == 0.0
 
 
 def test_disentanglement_penalty_zero_for_diagonal_covariance():
-    # centred, mutually orthogonal (Hadamard) columns with different scales
+    # centerd, mutually orthogonal (Hadamard) columns with different scales
     z = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]], dtype=float) * [1, 2, 0.5]
     cov = np.cov(z, rowvar=False)
     assert np.count_nonzero(cov - np.diag(np.diag(cov))) == 0

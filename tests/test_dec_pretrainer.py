@@ -20,10 +20,10 @@ from mmsense.preprocessing import ModalityScaler
 SPEC = {"text": 6, "audio": (5, 3)}
 
 
-def data(n=60, n_clusters=3, labelled_fraction=1.0, seed=0):
+def data(n=60, n_clusters=3, labeled_fraction=1.0, seed=0):
     X, y, spec, latent = make_multimodal_sentiment(
         n, SPEC, n_clusters=n_clusters, task="multiclass", noise=0.5,
-        labelled_fraction=labelled_fraction, return_latent=True, random_state=seed,
+        labeled_fraction=labeled_fraction, return_latent=True, random_state=seed,
     )
     return X, y, latent.cluster
 
@@ -83,8 +83,8 @@ def test_target_is_computed_on_the_whole_training_set_every_update(monkeypatch):
     assert seen == [50, 50, 50]  # epochs 0, 2, 4
 
 
-def test_centres_start_at_labelled_class_means():
-    X, y, _ = data(labelled_fraction=0.3)
+def test_centers_start_at_labeled_class_means():
+    X, y, _ = data(labeled_fraction=0.3)
     dec = tiny(max_epochs=0).fit(X, y)
     z = dec.transform(X)
     expected = np.stack([z[y == c].mean(0) for c in range(3)])
@@ -92,7 +92,7 @@ def test_centres_start_at_labelled_class_means():
     np.testing.assert_array_equal(dec.classes_, [0, 1, 2])
 
 
-def test_centres_start_at_kmeans_without_labels():
+def test_centers_start_at_kmeans_without_labels():
     X, _, _ = data()
     dec = tiny(n_clusters=3, max_epochs=0, n_init=4).fit(X)
     z = dec.transform(X)
@@ -124,10 +124,10 @@ def test_unsupervised_clusters_recover_the_synthetic_clusters():
 
 
 def test_semi_supervised_clusters_are_the_classes():
-    X, y, cluster = data(n=150, n_clusters=3, labelled_fraction=0.2, seed=2)
+    X, y, cluster = data(n=150, n_clusters=3, labeled_fraction=0.2, seed=2)
     dec = tiny(pretrain_max_epochs=15, max_epochs=10, batch_size=32).fit(X, y)
-    unlabelled = y == -1
-    accuracy = np.mean(dec.classes_[dec.predict(X[unlabelled])] == cluster[unlabelled])
+    unlabeled = y == -1
+    accuracy = np.mean(dec.classes_[dec.predict(X[unlabeled])] == cluster[unlabeled])
     assert accuracy > 0.8
 
 
@@ -142,7 +142,7 @@ def test_string_labels_in_object_array():
     assert dec.labels_.dtype == np.int64 and set(dec.labels_) <= {0, 1, 2}
 
 
-def test_single_labelled_sample_of_a_class_is_fine():
+def test_single_labeled_sample_of_a_class_is_fine():
     X, y, _ = data()
     y = np.full_like(y, -1)
     y[[0, 1, 2]] = [0, 1, 1]
@@ -150,9 +150,9 @@ def test_single_labelled_sample_of_a_class_is_fine():
     assert dec.cluster_centers_.shape == (2, 4)
 
 
-def test_n_clusters_must_match_labelled_classes():
+def test_n_clusters_must_match_labeled_classes():
     X, y, _ = data()
-    with pytest.raises(ValueError, match=r"n_clusters=4 but y has 3 labelled classes \[0, 1, 2\]"):
+    with pytest.raises(ValueError, match=r"n_clusters=4 but y has 3 labeled classes \[0, 1, 2\]"):
         tiny(n_clusters=4).fit(X, y)
 
 

@@ -7,16 +7,16 @@ from mmsense._contract import parse_modalities
 from mmsense.datasets import make_multimodal_sentiment
 from mmsense.dec import DECClassifier, DECPretrainer
 from mmsense.dec import _classifier, _training
-from mmsense.dec._training import labelled_holdout
+from mmsense.dec._training import labeled_holdout
 from mmsense.nn import torch_seed_from
 
 SPEC = {"text": 6, "audio": (5, 3)}
 
 
-def data(n=80, n_clusters=2, labelled_fraction=0.5, seed=0):
+def data(n=80, n_clusters=2, labeled_fraction=0.5, seed=0):
     X, y, _ = make_multimodal_sentiment(
         n, SPEC, n_clusters=n_clusters, task="multiclass", noise=0.5,
-        labelled_fraction=labelled_fraction, random_state=seed,
+        labeled_fraction=labeled_fraction, random_state=seed,
     )
     return X, y
 
@@ -37,30 +37,30 @@ def scripted_scores(monkeypatch, accuracies):
 
 # ------------------------------------------------------------------------- the hold-out rows
 
-def test_labelled_holdout_is_stratified_and_keeps_a_training_row_per_class():
+def test_labeled_holdout_is_stratified_and_keeps_a_training_row_per_class():
     codes = np.array([-1] * 10 + [0] * 10 + [1] * 5 + [2] * 1)
-    held = labelled_holdout(codes, 0.2, seed=0)
+    held = labeled_holdout(codes, 0.2, seed=0)
     assert (codes[held] >= 0).all()
     assert np.bincount(codes[held], minlength=3).tolist() == [2, 1, 0]
     assert len(np.unique(held)) == len(held) and (np.diff(held) > 0).all()
-    assert len(labelled_holdout(codes, None, seed=0)) == 0
-    np.testing.assert_array_equal(labelled_holdout(codes, 0.2, 0), labelled_holdout(codes, 0.2, 0))
+    assert len(labeled_holdout(codes, None, seed=0)) == 0
+    np.testing.assert_array_equal(labeled_holdout(codes, 0.2, 0), labeled_holdout(codes, 0.2, 0))
 
 
-def test_held_out_labels_are_hidden_from_centres_and_cross_entropy(monkeypatch):
+def test_held_out_labels_are_hidden_from_centers_and_cross_entropy(monkeypatch):
     seen = []
-    original = _training.labelled_cross_entropy
+    original = _training.labeled_cross_entropy
 
     def spy(log_q, labels):
         seen.append(labels.clone())
         return original(log_q, labels)
 
-    monkeypatch.setattr(_training, "labelled_cross_entropy", spy)
+    monkeypatch.setattr(_training, "labeled_cross_entropy", spy)
     X, y = data()
     dec = pretrainer(label_validation_fraction=0.25, max_epochs=1, batch_size=len(X)).fit(X, y)
     held = dec.label_holdout_
     assert len(held) > 0 and (y[held] >= 0).all()
-    # one full batch: rows shuffled, so compare label counts: held-out rows count as unlabelled
+    # one full batch: rows shuffled, so compare label counts: held-out rows count as unlabeled
     labels = seen[0].cpu().numpy()
     assert (labels >= 0).sum() == (y >= 0).sum() - len(held)
 
@@ -105,16 +105,16 @@ def test_fine_tuning_validates_on_the_pretrainer_holdout():
     assert all("valid_acc" in row for row in clf.history_)
 
 
-def test_scratch_validates_on_a_stratified_fraction_of_labelled_rows():
+def test_scratch_validates_on_a_stratified_fraction_of_labeled_rows():
     X, y = data()
     clf = DECClassifier(pretrainer(), pretrain=False, validation_fraction=0.25, max_epochs=2,
                         random_state=0).fit(X, y)
     codes = np.where(y >= 0, np.searchsorted(clf.classes_, y), -1)
-    expected = labelled_holdout(codes, 0.25, seed=torch_seed_from(0))
+    expected = labeled_holdout(codes, 0.25, seed=torch_seed_from(0))
     np.testing.assert_array_equal(clf.validation_rows_, expected)
 
 
-def test_fine_tuning_keeps_the_nearest_centre_start_when_no_epoch_beats_it(monkeypatch):
+def test_fine_tuning_keeps_the_nearest_center_start_when_no_epoch_beats_it(monkeypatch):
     monkeypatch.setattr(_classifier, "_valid_accuracy", lambda net, X, y: 0.0)
     X, y = data()
     clf = DECClassifier(pretrainer(), max_epochs=3, random_state=0).fit(X, y)

@@ -10,7 +10,7 @@ from mmsense._demo import run_demo
 
 def test_demo_reports_every_estimator():
     out = io.StringIO()
-    table = run_demo(n_samples=120, max_epochs=1, labelled_fraction=0.5, random_state=0, file=out)
+    table = run_demo(n_samples=120, max_epochs=1, labeled_fraction=0.5, random_state=0, file=out)
     assert {"MMRestRegressor", "DECClassifier", "CMCSLSelfLabeler"} <= set(table.index)
     assert table.loc["MMRestRegressor", ["mae", "acc7", "acc2_has0"]].notna().all()
     accuracies = table["acc2_has0"].to_numpy()

@@ -40,7 +40,7 @@ def test_mae_hand_computed():
 
 
 def test_corr_hand_computed():
-    # centred t = [-1, 0, 1], p = [-1, 1, 0]: dot 1, norms sqrt(2) * sqrt(2) = 2
+    # centerd t = [-1, 0, 1], p = [-1, 1, 0]: dot 1, norms sqrt(2) * sqrt(2) = 2
     assert pearson_corr([1.0, 2.0, 3.0], [1.0, 3.0, 2.0]) == pytest.approx(0.5)
     assert pearson_corr([1.0, 2.0, 3.0], [-2.0, -4.0, -6.0]) == pytest.approx(-1.0)
 

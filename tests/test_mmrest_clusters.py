@@ -17,7 +17,7 @@ def test_match_clusters_undoes_a_permutation():
 
 
 def test_match_clusters_is_one_to_one_when_greedy_would_collide():
-    # both new centres are closest to previous[0]; total cost keeps one per previous centre
+    # both new centers are closest to previous[0]; total cost keeps one per previous center
     previous = np.array([[0.0], [3.0]])
     new = np.array([[1.0], [0.2]])
     np.testing.assert_array_equal(match_clusters(previous, new), [[0.2], [1.0]])
@@ -45,7 +45,7 @@ def test_fit_centers_rejects_too_few_points():
 
 
 class _RecordCenters(Callback):
-    """Keep the centres and bins the net holds at the end of every epoch."""
+    """Keep the centers and bins the net holds at the end of every epoch."""
 
     def on_train_begin(self, net, **kwargs):
         self.centers, self.bins = [], []
@@ -57,7 +57,7 @@ class _RecordCenters(Callback):
 
 def test_cluster_identity_kept_across_training_epochs():
     X, y, spec = make_multimodal_sentiment(120, {"text": 6}, noise=0.3, random_state=0)
-    reg = MMRestRegressor(spec, n_clusters=4, hidden_dim=4, decision_dim=4, max_epochs=4,
+    reg = MMRestRegressor(modalities=spec, n_clusters=4, hidden_dim=4, decision_dim=4, max_epochs=4,
                           lr=1e-3, validation_fraction=None, random_state=0)
     recorder = _RecordCenters()
     # wrap _build_net to hand the net an extra callback
@@ -72,7 +72,7 @@ def test_cluster_identity_kept_across_training_epochs():
     reg.fit(X, y)
     assert len(recorder.centers) == 4
     for before, after in zip(recorder.centers, recorder.centers[1:]):
-        # each centre moves little between epochs and stays the closest to its old self
+        # each center moves little between epochs and stays the closest to its old self
         dist = ((before[:, None, :] - after[None, :, :]) ** 2).sum(-1)
         np.testing.assert_array_equal(dist.argmin(1), np.arange(4))
     np.testing.assert_allclose(recorder.centers[-1], reg.cluster_centers_, rtol=1e-6)

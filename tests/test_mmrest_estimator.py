@@ -29,7 +29,7 @@ def data():
 
 
 def _tiny(spec=SPEC, **params):
-    return MMRestRegressor(spec, **{**TINY, "random_state": 0, **params})
+    return MMRestRegressor(modalities=spec, **{**TINY, "random_state": 0, **params})
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_learns_from_informative_text():
                                            modality_informativeness=informativeness,
                                            noise=0.5, random_state=1)
     X_train, y_train, X_test, y_test = X[:300], y[:300], X[300:], y[300:]
-    reg = MMRestRegressor(spec, hidden_dim=16, decision_dim=16, max_epochs=30, patience=5,
+    reg = MMRestRegressor(modalities=spec, hidden_dim=16, decision_dim=16, max_epochs=30, patience=5,
                           random_state=0).fit(X_train, y_train)
     mae = np.abs(reg.predict(X_test) - y_test).mean()
     constant_mae = np.abs(np.median(y_train) - y_test).mean()
@@ -152,7 +152,7 @@ def test_pipeline_grid_search_and_cross_val(data):
 
 
 def test_clone_and_params():
-    reg = MMRestRegressor(SPEC, n_clusters=10, margin=70.0, alpha=0.7, inter_weight=0.7,
+    reg = MMRestRegressor(modalities=SPEC, n_clusters=10, margin=70.0, alpha=0.7, inter_weight=0.7,
                           metric_reg=0.5)
     twin = clone(reg)
     assert twin.get_params() == reg.get_params()

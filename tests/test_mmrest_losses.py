@@ -203,7 +203,7 @@ def test_projection_bias_matches_numpy():
 
 
 def test_projection_bias_hand_example():
-    # one block at (1, 1); centres (0, 0) nearest, (2, 0) second; M0 = diag(1, 4)
+    # one block at (1, 1); centers (0, 0) nearest, (2, 0) second; M0 = diag(1, 4)
     shared = _t([[[0.4, 0.1]]])
     centers = _t([[0.0, 0.0], [2.0, 0.0], [0.0, 9.0]])
     metrics = _t(np.stack([np.eye(2)] * 3))

@@ -11,7 +11,7 @@ from mmsense.preprocessing import ModalityScaler
 
 def test_statistics_pool_real_steps():
     X, _, spec, latent = make_multimodal_sentiment(40, random_state=0, return_latent=True)
-    scaler = ModalityScaler(spec).fit(X)
+    scaler = ModalityScaler(modalities=spec).fit(X)
     audio = X[:, 32 : 32 + 100].reshape(40, 20, 5)
     real = np.concatenate([audio[i, : latent.lengths["audio"][i]] for i in range(40)])
     np.testing.assert_allclose(scaler.mean_[32:37], real.mean(0), rtol=1e-5)
@@ -23,28 +23,28 @@ def test_statistics_pool_real_steps():
 
 def test_transform_standardises_keeps_padding_and_dtype():
     X, _, spec = make_multimodal_sentiment(50, random_state=1)
-    Xt = ModalityScaler(spec).fit_transform(X)
+    Xt = ModalityScaler(modalities=spec).fit_transform(X)
     assert Xt.dtype == np.float32
     np.testing.assert_array_equal(np.isnan(Xt), np.isnan(X))
     vision = Xt[:, 132:].reshape(-1, 8)
     vision = vision[~np.isnan(vision[:, 0])]
     np.testing.assert_allclose(vision.mean(0), 0, atol=1e-5)
     np.testing.assert_allclose(vision.std(0), 1, atol=1e-4)
-    np.testing.assert_allclose(ModalityScaler(spec).fit(X).inverse_transform(Xt), X, atol=1e-5)
+    np.testing.assert_allclose(ModalityScaler(modalities=spec).fit(X).inverse_transform(Xt), X, atol=1e-5)
 
 
 def test_standard_scaler_also_works_in_front():
     # enough rows that every step column has a real value (StandardScaler warns on all-NaN columns)
     X, _, spec = make_multimodal_sentiment(200, random_state=2)
     assert not np.isnan(X).all(axis=0).any()
-    Xt = make_pipeline(StandardScaler(), ModalityScaler(spec)).fit_transform(X)
+    Xt = make_pipeline(StandardScaler(), ModalityScaler(modalities=spec)).fit_transform(X)
     np.testing.assert_array_equal(np.isnan(Xt), np.isnan(X))
 
 
 def test_bad_input_errors_come_from_the_contract():
     X, _, spec = make_multimodal_sentiment(10, random_state=0)
     with pytest.raises(ValueError, match="columns in total"):
-        ModalityScaler(spec).fit(X[:, :-1])
+        ModalityScaler(modalities=spec).fit(X[:, :-1])
     X[2, 0] = np.nan
     with pytest.raises(ValueError, match="'text' is static and contains NaN"):
-        ModalityScaler(spec).fit(X)
+        ModalityScaler(modalities=spec).fit(X)

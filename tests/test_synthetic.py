@@ -29,8 +29,8 @@ def test_scores_follow_clusters():
     _, y, _, latent = make_multimodal_sentiment(500, n_clusters=5, random_state=1, return_latent=True)
     assert y.min() >= -3 and y.max() <= 3
     np.testing.assert_array_equal(y, latent.score)
-    for k, centre in enumerate(latent.cluster_scores):
-        assert abs(y[latent.cluster == k].mean() - centre) < 0.1
+    for k, center in enumerate(latent.cluster_scores):
+        assert abs(y[latent.cluster == k].mean() - center) < 0.1
 
 
 def test_latent_views_reconstruct_the_signal():
@@ -62,15 +62,15 @@ def test_informativeness_controls_signal():
     assert strong > 0.8 and weak < 0.05
 
 
-def test_classification_tasks_and_unlabelled_rows():
+def test_classification_tasks_and_unlabeled_rows():
     _, y, _, latent = make_multimodal_sentiment(
-        300, task="multiclass", n_clusters=4, labelled_fraction=0.1, random_state=0, return_latent=True
+        300, task="multiclass", n_clusters=4, labeled_fraction=0.1, random_state=0, return_latent=True
     )
-    labelled = y != -1
-    np.testing.assert_array_equal(labelled, latent.labelled)
-    np.testing.assert_array_equal(y[labelled], latent.cluster[labelled])
-    assert set(np.unique(y[labelled])) == {0, 1, 2, 3}
-    assert 0.08 < labelled.mean() < 0.12
+    labeled = y != -1
+    np.testing.assert_array_equal(labeled, latent.labeled)
+    np.testing.assert_array_equal(y[labeled], latent.cluster[labeled])
+    assert set(np.unique(y[labeled])) == {0, 1, 2, 3}
+    assert 0.08 < labeled.mean() < 0.12
     _, yb, _, lat = make_multimodal_sentiment(100, task="binary", random_state=0, return_latent=True)
     np.testing.assert_array_equal(yb, (lat.score >= 0).astype(int))
 
@@ -85,8 +85,8 @@ def test_same_seed_same_data():
     "kwargs, fragment",
     [
         (dict(task="ranking"), "task"),
-        (dict(labelled_fraction=0.5), "labelled_fraction < 1 needs"),
-        (dict(labelled_fraction=0.0, task="binary"), "labelled_fraction"),
+        (dict(labeled_fraction=0.5), "labeled_fraction < 1 needs"),
+        (dict(labeled_fraction=0.0, task="binary"), "labeled_fraction"),
         (dict(modality_informativeness={"smell": 1.0}), "smell"),
         (dict(noise=-1.0), "noise"),
     ],

@@ -97,10 +97,10 @@ def test_bad_input(X, message):
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"batch_size": 0}, "batch_size must be a positive int"),
-        ({"batch_size": 2.5}, "batch_size must be a positive int"),
-        ({"normalize": "yes"}, "normalize must be True or False"),
-        ({"device": "tpu"}, "device must be"),
+        ({"batch_size": 0}, r"'batch_size' parameter of TextEmbedder must be an int in the range"),
+        ({"batch_size": 2.5}, "'batch_size' parameter of TextEmbedder must be an int"),
+        ({"normalize": "yes"}, "'normalize' parameter of TextEmbedder must be an instance of"),
+        ({"device": "tpu"}, "'device' parameter of TextEmbedder must be a str among"),
         ({"model": "bert-base-uncased"}, "never downloads"),
     ],
 )

@@ -10,7 +10,7 @@ def register(subparsers):
     )
     demo.add_argument("--n-samples", type=int, default=600, help="rows of synthetic data")
     demo.add_argument("--max-epochs", type=int, default=10, help="epochs per neural estimator")
-    demo.add_argument("--labelled-fraction", type=float, default=0.3,
+    demo.add_argument("--labeled-fraction", type=float, default=0.3,
                       help="fraction of labels the semi-supervised classifiers see")
     demo.add_argument("--random-state", type=int, default=0, help="seed of data and models")
     demo.set_defaults(run=_run)
@@ -19,4 +19,4 @@ def register(subparsers):
 def _run(args):
     from .._demo import run_demo
 
-    run_demo(args.n_samples, args.max_epochs, args.labelled_fraction, args.random_state)
+    run_demo(args.n_samples, args.max_epochs, args.labeled_fraction, args.random_state)

@@ -1,6 +1,5 @@
 """CMCSL: cross-modality clustering-based self-labelling (arXiv:2408.02568)."""
 
 from ._estimator import CMCSLSelfLabeler
-from ._mlp import TorchMLPClassifier
 
-__all__ = ["CMCSLSelfLabeler", "TorchMLPClassifier"]
+__all__ = ["CMCSLSelfLabeler"]

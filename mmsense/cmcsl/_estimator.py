@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from .._contract import parse_modalities, validate_multimodal
+from .._contract import allows_nan, modality_vectors, validate_multimodal
+from .._labels import (
+    SemiSupervisedClassifierMixin, check_two_labeled_classes, encode_partial_labels,
+)
+from ..neural_network import TorchMLPClassifier
 from ..nn import resolve_device
-from ._features import check_preprocessing, make_preprocessor, pool_modalities
-from ._mlp import TorchMLPClassifier
+from ..utils._param_validation import DEVICE, HasMethods, Int, StrOptions
+from ._features import PREPROCESSING, make_preprocessor
 from ._propagation import CLUSTERINGS, KMEANS_INITS, propagate
 from ._resolution import RESOLUTIONS, median_scale, modality_scores, resolve
-
-MODES = ("cmcsl", "uni", "pre")
-FUSIONS = ("early", "late")
 
 
 def _estimator_has(attr):
@@ -31,22 +29,22 @@ def _estimator_has(attr):
     return check
 
 
-class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Cross-modality clustering-based self-labelling for multimodal classification.
 
-    Labels the unlabelled rows (``y == -1``) by clustering each modality around
-    the labelled rows, settles disagreements between modalities, then trains a
+    Labels the unlabeled rows (``y == -1``) by clustering each modality around
+    the labeled rows, settles disagreements between modalities, then trains a
     classifier on every row with its self-assigned label.
 
     1. Each modality becomes one vector per row (a sequence modality is the mean
        of its real steps) and is preprocessed (default: row-wise L2
        normalisation then standardisation), fitted on the training rows only.
     2. Inside each modality, every row takes the label of its nearest centroid:
-       the labelled rows themselves (``clustering="nearest_seed"``) or the
+       the labeled rows themselves (``clustering="nearest_seed"``) or the
        clusters of a k-means seeded by them (``clustering="kmeans"``).
     3. Where modalities disagree, ``resolution`` picks the modality whose
        proposal is most trustworthy (with ``majority_vote``, the most frequent
-       label wins first when there are three or more modalities). Rows labelled
+       label wins first when there are three or more modalities). Rows labeled
        by the user keep their labels.
     4. ``estimator`` is fitted on all rows with their labels: once on all
        modalities (``fusion="early"``) or once per modality with probabilities
@@ -54,7 +52,7 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     ``mode="uni"`` skips step 3 (each modality's classifier learns from its own
     propagation) and ``mode="pre"`` skips steps 2-3 (classifiers learn from the
-    labelled rows only): the paper's baselines.
+    labeled rows only): the paper's baselines.
 
     Parameters
     ----------
@@ -63,28 +61,28 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         :class:`TorchMLPClassifier` (runs on CUDA when available) with this
         estimator's ``device`` and ``random_state``.
     modalities : dict or None, default=None
-        The input contract's spec (name -> width or ``(n_steps, n_features)``);
+        The input contract's modalities (name -> width or ``(n_steps, n_features)``);
         None is one static modality spanning every column.
     mode : {"cmcsl", "uni", "pre"}, default="cmcsl"
         ``"cmcsl"``: cross-modal self-labelling. ``"uni"``: propagation inside
-        each modality only (needs ``fusion="late"``). ``"pre"``: labelled rows
+        each modality only (needs ``fusion="late"``). ``"pre"``: labeled rows
         only.
     clustering : {"nearest_seed", "kmeans"}, default="nearest_seed"
         ``"nearest_seed"`` (the authors' code): each row takes the label of its
-        nearest labelled row. ``"kmeans"`` (the paper's text): k-means from
+        nearest labeled row. ``"kmeans"`` (the paper's text): k-means from
         ``kmeans_init`` iterated until no assignment changes; a cluster takes
-        the majority label of its labelled rows (its seed's label if it holds
+        the majority label of its labeled rows (its seed's label if it holds
         none; ties keep the seed's label when tied, else the first class).
     kmeans_init : {"seeds", "class_means"}, default="seeds"
-        One centroid per labelled row, or one per class at the mean of its
-        labelled rows.
+        One centroid per labeled row, or one per class at the mean of its
+        labeled rows.
     resolution : {"ratio", "median_scaled", "euclidean"}, default="ratio"
         How modalities are compared when they disagree (lower wins):
         ``"euclidean"`` is the raw distance to the nearest centroid (the
         authors' rule; distances grow with a modality's dimension, so the
         lower-dimensional modality wins almost every disagreement whatever its
         quality), ``"median_scaled"`` divides it by the modality's median
-        nearest-centroid distance over the unlabelled training rows, and
+        nearest-centroid distance over the unlabeled training rows, and
         ``"ratio"`` is nearest distance / distance to the nearest centroid of
         another class (a per-row confidence in [0, 1]). ``"median_scaled"``
         makes every modality's typical distance 1, so a weak modality wins
@@ -93,7 +91,7 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         paired with a weak low-dimensional one looks unsure and loses
         disagreements. The rules are compared in
         ``benchmarks/results/cmcsl.md``; compare them on your data with the
-        labelled-only scorer of :mod:`mmsense.model_selection`.
+        labeled-only scorer of :mod:`mmsense.model_selection`.
     majority_vote : bool, default=True
         With three or more modalities, restrict the choice to the modalities
         proposing the most frequent label; ``resolution`` breaks ties.
@@ -105,8 +103,8 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Per-modality preprocessing fitted in ``fit`` and reused at predict time.
     classes : array-like or None, default=None
         Every class the task has. Gives ``classes_`` (and the columns of
-        ``predict_proba``) even when a training set lacks labelled rows of a
-        class; such a class gets probability 0. A labelled class not in it is
+        ``predict_proba``) even when a training set lacks labeled rows of a
+        class; such a class gets probability 0. A labeled class not in it is
         an error.
     kmeans_max_iter : int, default=300
         Maximum k-means iterations (``clustering="kmeans"``).
@@ -124,12 +122,12 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Class labels (never -1).
     transduction_ : ndarray
         Label given to every training row: shape ``(n_samples,)`` for
-        ``mode="cmcsl"`` (self-labelled) and ``"pre"`` (``y`` as given, -1
-        where unlabelled); ``(n_samples, n_modalities)`` for ``mode="uni"``,
+        ``mode="cmcsl"`` (self-labeled) and ``"pre"`` (``y`` as given, -1
+        where unlabeled); ``(n_samples, n_modalities)`` for ``mode="uni"``,
         column ``j`` the labels propagated inside modality ``j``.
     label_modality_ : ndarray of object, shape (n_samples,)
         Name of the modality that supplied each resolved label (``None`` on
-        rows labelled by the user, and everywhere for ``mode`` "uni"/"pre").
+        rows labeled by the user, and everywhere for ``mode`` "uni"/"pre").
     modality_labels_ : dict of str to ndarray
         Labels propagated inside each modality before resolution (modes
         "cmcsl" and "uni").
@@ -172,10 +170,10 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     >>> from sklearn.naive_bayes import GaussianNB
     >>> from mmsense.cmcsl import CMCSLSelfLabeler
     >>> from mmsense.datasets import make_multimodal_sentiment
-    >>> X, y, spec = make_multimodal_sentiment(
-    ...     200, {"text": 8, "image": 16}, task="binary", labelled_fraction=0.05,
+    >>> X, y, modalities = make_multimodal_sentiment(
+    ...     200, {"text": 8, "image": 16}, task="binary", labeled_fraction=0.05,
     ...     random_state=0)
-    >>> clf = CMCSLSelfLabeler(GaussianNB(), modalities=spec).fit(X, y)
+    >>> clf = CMCSLSelfLabeler(GaussianNB(), modalities=modalities).fit(X, y)
     >>> int((y == -1).sum()), int((clf.transduction_ == -1).sum())
     (190, 0)
     >>> sorted(set(clf.label_modality_[y == -1]))
@@ -183,6 +181,23 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     >>> clf.predict(X[:3]).shape
     (3,)
     """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "modalities": [dict, None],
+        "mode": [StrOptions({"cmcsl", "uni", "pre"})],
+        "clustering": [StrOptions(set(CLUSTERINGS))],
+        "kmeans_init": [StrOptions(set(KMEANS_INITS))],
+        "resolution": [StrOptions(set(RESOLUTIONS))],
+        "majority_vote": ["boolean"],
+        "fusion": [StrOptions({"early", "late"})],
+        "preprocessing": [StrOptions(set(PREPROCESSING))],
+        "classes": ["array-like", None],
+        "kmeans_max_iter": [Int(1)],
+        "chunk_size": [Int(1)],
+        "device": DEVICE,
+        "random_state": ["random_state"],
+    }
 
     def __init__(self, estimator=None, *, modalities=None, mode="cmcsl",
                  clustering="nearest_seed", kmeans_init="seeds", resolution="ratio",
@@ -205,18 +220,8 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ checks
-    def _check_params(self):
-        options = {"mode": MODES, "clustering": CLUSTERINGS, "kmeans_init": KMEANS_INITS,
-                   "resolution": RESOLUTIONS, "fusion": FUSIONS}
-        for name, allowed in options.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}; got {getattr(self, name)!r}.")
-        check_preprocessing(self.preprocessing)
-        for name in ("kmeans_max_iter", "chunk_size"):
-            value = getattr(self, name)
-            if not (isinstance(value, numbers.Integral) and not isinstance(value, bool)
-                    and value > 0):
-                raise ValueError(f"{name} must be a positive int; got {value!r}.")
+    def _check_relations(self):
+        """What the constraint table cannot say: the options that need each other."""
         if self.mode == "uni" and self.fusion != "late":
             raise ValueError(
                 "mode='uni' gives each modality its own labels, so it needs fusion='late'; "
@@ -228,43 +233,6 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"{type(self.estimator).__name__} has no predict_proba; use fusion='early'."
             )
 
-    def _check_targets(self, y):
-        """Return the labelled mask, ``classes_`` and the encoded labels (-1 unlabelled)."""
-        if y.dtype.kind in "US" and (y == "-1").any():
-            raise ValueError(
-                "y has a string dtype and contains '-1'; a string array cannot hold the int "
-                "-1 that marks unlabelled rows, so pass an object array with -1 instead."
-            )
-        labelled = np.asarray(y != -1, dtype=bool)
-        if not labelled.any():
-            raise ValueError(
-                "y has no labelled row (every value is -1); CMCSL needs labelled rows to "
-                "seed the clustering."
-            )
-        check_classification_targets(y[labelled])
-        present = np.unique(y[labelled])
-        if self.classes is None:
-            classes = present
-        else:
-            classes = np.unique(np.asarray(self.classes))
-            known = set(classes.tolist())
-            if -1 in known:
-                raise ValueError("classes must not contain -1, which marks unlabelled rows.")
-            missing = [c for c in present.tolist() if c not in known]
-            if missing:
-                raise ValueError(
-                    f"y has labelled class(es) {missing} that are not in "
-                    f"classes={classes.tolist()}."
-                )
-        if len(present) < 2:
-            raise ValueError(
-                f"y has labelled rows of one class only, {present.tolist()[0]!r}; CMCSL needs "
-                "labelled rows of at least two classes."
-            )
-        encoded = np.full(len(y), -1, dtype=np.int64)
-        encoded[labelled] = np.searchsorted(classes, y[labelled])
-        return labelled, classes, encoded
-
     def _make_estimator(self):
         if self.estimator is None:
             return TorchMLPClassifier(device=self.device, random_state=self.random_state)
@@ -272,14 +240,14 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     # --------------------------------------------------------------------- fit
     def fit(self, X, y):
-        """Self-label the unlabelled rows and fit the final classifier(s).
+        """Self-label the unlabeled rows and fit the final classifier(s).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             All modalities side by side, laid out as ``modalities`` says.
         y : array-like of shape (n_samples,)
-            Class labels, -1 for unlabelled rows (an object array for string
+            Class labels, -1 for unlabeled rows (an object array for string
             labels).
 
         Returns
@@ -287,43 +255,45 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self : CMCSLSelfLabeler
             The fitted estimator.
         """
-        self._check_params()
+        self._validate_params()
+        self._check_relations()
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         X, y, specs = validate_multimodal(self, X, y)
-        labelled, self.classes_, y_enc = self._check_targets(y)
+        self.classes_, y_enc = encode_partial_labels(y, self.classes)
+        check_two_labeled_classes(np.unique(y_enc[y_enc >= 0]), self)
         self.device_ = resolve_device(self.device)
         self.modality_names_ = tuple(s.name for s in specs)
         features = self._fit_features(X, specs)
-        self._self_label(features, labelled, y_enc, y)
-        self._fit_estimators(features)
+        targets = self._self_label(features, y_enc >= 0, y_enc, y)
+        self._fit_estimators(features, targets)
         return self
 
     def _fit_features(self, X, specs):
-        vectors = pool_modalities(X, specs)
+        vectors = modality_vectors(X, specs)
         self.preprocessors_ = {name: make_preprocessor(self.preprocessing).fit(v)
                                for name, v in vectors.items()}
         return {name: self.preprocessors_[name].transform(v) for name, v in vectors.items()}
 
-    def _self_label(self, features, labelled, y_enc, y):
+    def _self_label(self, features, labeled, y_enc, y):
+        """Propagate and resolve; return each modality's training labels (-1: none)."""
         n = len(y_enc)
         self.label_modality_ = np.full(n, None, dtype=object)
         self.modality_labels_, self.centroids_, self.centroid_labels_ = {}, {}, {}
         self.distance_scales_, self.kmeans_n_iter_ = {}, {}
         if self.mode == "pre":
-            self._train_targets = {name: y_enc for name in features}
             self.transduction_ = np.array(y, copy=True)
-            return
+            return {name: y_enc for name in features}
         labels, scores = [], []
         for name, values in features.items():
-            prop = propagate(values, labelled, y_enc, len(self.classes_),
+            prop = propagate(values, labeled, y_enc, len(self.classes_),
                              clustering=self.clustering, kmeans_init=self.kmeans_init,
                              max_iter=self.kmeans_max_iter, chunk_size=self.chunk_size,
                              device=self.device_)
-            scale = median_scale(prop.class_distances, ~labelled)
-            own = np.where(labelled, y_enc, prop.labels)
+            scale = median_scale(prop.class_distances, ~labeled)
+            own = np.where(labeled, y_enc, prop.labels)
             self.modality_labels_[name] = self.classes_[own]
             self.centroids_[name] = prop.centroids
             self.centroid_labels_[name] = self.classes_[prop.centroid_labels]
@@ -332,21 +302,18 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             labels.append(own)
             scores.append(modality_scores(prop.class_distances, self.resolution, scale))
         if self.mode == "uni":
-            self._train_targets = dict(zip(features, labels))
             self.transduction_ = np.stack([self.classes_[lab] for lab in labels], axis=1)
-            return
+            return dict(zip(features, labels))
         resolved, source = resolve(np.stack(labels), np.stack(scores),
                                    majority_vote=self.majority_vote)
-        resolved = np.where(labelled, y_enc, resolved)
+        resolved = np.where(labeled, y_enc, resolved)
         names = np.asarray(self.modality_names_, dtype=object)
-        self.label_modality_[~labelled] = names[source[~labelled]]
-        self._train_targets = {name: resolved for name in features}
+        self.label_modality_[~labeled] = names[source[~labeled]]
         self.transduction_ = self.classes_[resolved]
+        return {name: resolved for name in features}
 
-    def _fit_estimators(self, features):
+    def _fit_estimators(self, features, targets):
         """Fit on rows with a label (all of them unless mode='pre')."""
-        targets = self._train_targets
-        del self._train_targets
         if self.fusion == "early":
             y_enc = next(iter(targets.values()))
             rows = y_enc >= 0
@@ -363,7 +330,7 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def _transform_features(self, X):
         check_is_fitted(self, "classes_")
         X, _, specs = validate_multimodal(self, X, reset=False)
-        vectors = pool_modalities(X, specs)
+        vectors = modality_vectors(X, specs)
         return {name: self.preprocessors_[name].transform(v) for name, v in vectors.items()}
 
     def _aligned_proba(self, est, values):
@@ -467,10 +434,5 @@ class CMCSLSelfLabeler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # NaN is accepted only as sequence padding (the input contract checks the rest)
-        try:
-            specs = parse_modalities(self.modalities) if self.modalities is not None else ()
-        except ValueError:  # a bad spec is reported by fit, not by the tags
-            specs = ()
-        tags.input_tags.allow_nan = any(s.is_sequence for s in specs)
+        tags.input_tags.allow_nan = allows_nan(self.modalities)
         return tags

@@ -1,12 +1,12 @@
-"""Label propagation inside one modality, seeded by the labelled rows.
+"""Label propagation inside one modality, seeded by the labeled rows.
 
 Two modes:
 
-* ``"nearest_seed"`` (the authors' code): every labelled row is a centroid and
-  each row takes the label of its nearest labelled row.
-* ``"kmeans"`` (the paper's text): k-means started from the labelled rows (or
+* ``"nearest_seed"`` (the authors' code): every labeled row is a centroid and
+  each row takes the label of its nearest labeled row.
+* ``"kmeans"`` (the paper's text): k-means started from the labeled rows (or
   from their class means), iterated until no assignment changes; each cluster
-  then takes the majority label of the labelled rows it holds.
+  then takes the majority label of the labeled rows it holds.
 
 Distances are computed in row chunks with torch (``|x|^2 - 2 x.c + |c|^2``,
 one matmul per chunk, on the GPU when asked), so memory is bounded by
@@ -169,16 +169,16 @@ def seeded_kmeans(X, init, *, max_iter, chunk_size, device):
     return c.cpu().numpy(), _assign(X, c, chunk_size, device), n_iter
 
 
-def label_clusters(assignment, labelled, y_encoded, initial_labels, n_classes):
-    """Label each cluster by the majority of the labelled rows it holds.
+def label_clusters(assignment, labeled, y_encoded, initial_labels, n_classes):
+    """Label each cluster by the majority of the labeled rows it holds.
 
-    A cluster without a labelled row keeps its initial label (its seed's class);
+    A cluster without a labeled row keeps its initial label (its seed's class);
     a tie keeps the initial label when it is among the tied classes, else the
     smallest tied class.
     """
     n_clusters = len(initial_labels)
     votes = np.zeros((n_clusters, n_classes), dtype=np.int64)
-    np.add.at(votes, (assignment[labelled], y_encoded[labelled]), 1)
+    np.add.at(votes, (assignment[labeled], y_encoded[labeled]), 1)
     labels = np.asarray(initial_labels).copy()
     for k in np.flatnonzero(votes.sum(axis=1)):
         tied = np.flatnonzero(votes[k] == votes[k].max())
@@ -187,25 +187,25 @@ def label_clusters(assignment, labelled, y_encoded, initial_labels, n_classes):
     return labels
 
 
-def class_means(X, labelled, y_encoded, n_classes) -> np.ndarray:
-    """Mean of the labelled rows of each class, ``(n_classes, n_features)``."""
-    Xl = np.asarray(X[labelled], dtype=np.float64)
-    yl = y_encoded[labelled]
+def class_means(X, labeled, y_encoded, n_classes) -> np.ndarray:
+    """Mean of the labeled rows of each class, ``(n_classes, n_features)``."""
+    Xl = np.asarray(X[labeled], dtype=np.float64)
+    yl = y_encoded[labeled]
     return np.stack([Xl[yl == k].mean(axis=0) for k in range(n_classes)]).astype(X.dtype)
 
 
-def propagate(X, labelled, y_encoded, n_classes, *, clustering="nearest_seed",
+def propagate(X, labeled, y_encoded, n_classes, *, clustering="nearest_seed",
               kmeans_init="seeds", max_iter=300, chunk_size=65536, device="cpu"):
-    """Propagate the labelled rows' labels to every row of one modality.
+    """Propagate the labeled rows' labels to every row of one modality.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-    labelled : ndarray of bool, shape (n_samples,)
+    labeled : ndarray of bool, shape (n_samples,)
     y_encoded : ndarray of int, shape (n_samples,)
-        Encoded class of each row; read only where ``labelled``.
+        Encoded class of each row; read only where ``labeled``.
     n_classes : int
-        Every labelled class must lie in ``[0, n_classes)``.
+        Every labeled class must lie in ``[0, n_classes)``.
     clustering : {"nearest_seed", "kmeans"}
     kmeans_init : {"seeds", "class_means"}
     max_iter : int
@@ -217,20 +217,20 @@ def propagate(X, labelled, y_encoded, n_classes, *, clustering="nearest_seed",
     Propagation
     """
     if clustering == "nearest_seed":
-        centroids = X[labelled]
-        centroid_labels = y_encoded[labelled]
+        centroids = X[labeled]
+        centroid_labels = y_encoded[labeled]
         n_iter = 0
     else:
-        present = np.unique(y_encoded[labelled])
+        present = np.unique(y_encoded[labeled])
         if kmeans_init == "seeds":
-            init, initial_labels = X[labelled], y_encoded[labelled]
+            init, initial_labels = X[labeled], y_encoded[labeled]
         else:
-            init = class_means(X, labelled, y_encoded, n_classes)[present]
+            init = class_means(X, labeled, y_encoded, n_classes)[present]
             initial_labels = present
         centroids, assignment, n_iter = seeded_kmeans(
             X, init, max_iter=max_iter, chunk_size=chunk_size, device=device
         )
-        centroid_labels = label_clusters(assignment, labelled, y_encoded, initial_labels,
+        centroid_labels = label_clusters(assignment, labeled, y_encoded, initial_labels,
                                          n_classes)
     distances = class_distances(X, centroids, centroid_labels, n_classes,
                                 chunk_size=chunk_size, device=device)

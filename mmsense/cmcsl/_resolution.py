@@ -13,7 +13,7 @@ Scores, per rule:
 * ``"euclidean"`` (the authors' code): the raw distance to the nearest
   centroid. Not comparable across modalities of different dimension or scale.
 * ``"median_scaled"``: that distance divided by the modality's median
-  nearest-centroid distance over the unlabelled training rows, so each
+  nearest-centroid distance over the unlabeled training rows, so each
   modality's typical distance is 1.
 * ``"ratio"``: nearest distance / distance to the nearest centroid of another
   class, in [0, 1]: 0 is a row on a centroid, 1 a row equidistant from two

@@ -9,10 +9,7 @@ import pandas as pd
 
 SPLITS = ("train", "valid", "test")
 # Split names found in the wild, mapped to ours ("dev" is MMSA's MOSI label.csv).
-_SPLIT_ALIASES = {"train": "train", "valid": "valid", "dev": "valid", "test": "test"}
-
-# Column set of every ``dropped`` frame, so users can rely on it even when empty.
-DROPPED_COLUMNS = ["id", "reason"]
+SPLIT_ALIASES = {"train": "train", "valid": "valid", "dev": "valid", "test": "test"}
 
 
 def _show(values, limit=10) -> str:
@@ -24,13 +21,13 @@ def _show(values, limit=10) -> str:
 def normalise_split(values, *, source, key) -> np.ndarray:
     """Map split names to "train"/"valid"/"test" ("dev" -> "valid"); raise on anything else."""
     values = pd.Series(values, dtype=object).astype(str).str.strip().str.lower()
-    unknown = sorted(set(values) - set(_SPLIT_ALIASES))
+    unknown = sorted(set(values) - set(SPLIT_ALIASES))
     if unknown:
         raise ValueError(
             f"{source}: column {key!r} must hold split names train, valid (or dev) or test; "
             f"found {_show(unknown)}."
         )
-    return values.map(_SPLIT_ALIASES).to_numpy(dtype="<U5")
+    return values.map(SPLIT_ALIASES).to_numpy(dtype="<U5")
 
 
 def check_label_range(y, label_range, *, source, key, ids=None) -> None:

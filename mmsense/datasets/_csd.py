@@ -16,11 +16,10 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from .._contract import stack_modalities
+from .._labels import SENTIMENT_RANGE
 from ._checks import check_label_range, make_dropped, warn_dropped
 from ._folds import load_standard_folds, split_of_videos
 from ._sequences import check_nonfinite_param, handle_nonfinite
-
-SENTIMENT_RANGE = (-3.0, 3.0)
 
 
 def _import_h5py():
@@ -118,7 +117,7 @@ def read_computational_sequence(path):
 
 
 def load_csd_labels(path, *, folds=None, column=0, label_range=SENTIMENT_RANGE, as_frame=False):
-    """One row per labelled segment of a CMU-SDK label ``.csd``, with the standard split.
+    """One row per labeled segment of a CMU-SDK label ``.csd``, with the standard split.
 
     Parameters
     ----------
@@ -202,7 +201,7 @@ def load_cmu_sdk(labels, features, *, folds=None, label_column=0,
                  label_range=SENTIMENT_RANGE, max_steps=None, nonfinite="raise"):
     """Segment-level multimodal data from CMU-SDK ``.csd`` files, in the input contract.
 
-    Each labelled segment becomes one row; for each feature file, the feature
+    Each labeled segment becomes one row; for each feature file, the feature
     steps whose interval overlaps the segment's interval form that modality's
     sequence (a segment with no step gets an all-padding row, it is kept).
     Segments of a video absent from a feature file are dropped, reported in a
@@ -231,7 +230,7 @@ def load_cmu_sdk(labels, features, *, folds=None, label_column=0,
     Returns
     -------
     Bunch
-        With data (X), target, modalities (the spec), ids, split, intervals, n_steps
+        With data (X), target, modalities, ids, split, intervals, n_steps
         (dict modality -> steps per row before ``max_steps``), dropped,
         nonfinite_replaced.
     """
@@ -263,8 +262,8 @@ def load_cmu_sdk(labels, features, *, folds=None, label_column=0,
         mask = np.arange(arrays[name].shape[1])[None, :] < lengths[name][:, None]
         replaced[name] = handle_nonfinite(arrays[name], mask, nonfinite,
                                           source=str(features[name]), key="features", ids=ids)
-    X, spec = stack_modalities(lengths=lengths, **arrays)
-    return Bunch(data=X, target=meta.target[keep], modalities=spec, ids=ids,
+    X, modalities = stack_modalities(lengths=lengths, **arrays)
+    return Bunch(data=X, target=meta.target[keep], modalities=modalities, ids=ids,
                  split=None if meta.split is None else meta.split[keep],
                  intervals=meta.intervals[keep], n_steps=n_steps, dropped=dropped,
                  nonfinite_replaced=replaced, filename=str(labels))

@@ -7,11 +7,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._checks import SPLITS, _show
+from ._checks import SPLIT_ALIASES, SPLITS, _show
 
 # Split of a segment whose video is in no fold (kept, never dropped).
 UNASSIGNED = "unassigned"
-_KEY_ALIASES = {"train": "train", "valid": "valid", "dev": "valid", "test": "test"}
 
 
 def load_standard_folds(folds) -> dict:
@@ -40,14 +39,14 @@ def load_standard_folds(folds) -> dict:
             raise ValueError(f"{source}: not a JSON file ({exc}).") from exc
         if not isinstance(folds, Mapping):
             raise ValueError(f"{source}: expected a JSON object split -> list of video ids.")
-    unknown = sorted(set(folds) - set(_KEY_ALIASES))
+    unknown = sorted(set(folds) - set(SPLIT_ALIASES))
     if unknown:
         raise ValueError(f"{source}: keys must be train, valid (or dev), test; found {unknown}.")
     result = {split: [] for split in SPLITS}
     for key, videos in folds.items():
         if isinstance(videos, str) or not all(isinstance(v, str) for v in videos):
             raise ValueError(f"{source}: {key!r} must be a list of video id strings.")
-        result[_KEY_ALIASES[key]].extend(videos)
+        result[SPLIT_ALIASES[key]].extend(videos)
     every = [v for split in SPLITS for v in result[split]]
     if len(every) != len(set(every)):
         repeated = sorted({v for v in every if every.count(v) > 1})

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._contract import stack_modalities
+from .._labels import SENTIMENT_RANGE
 from ._checks import check_label_range, check_same_rows, make_dropped
 from ._pickle_files import read_pickle, row_ids, split_column, split_parts, stacked
 from ._sequences import (
@@ -15,7 +16,6 @@ from ._sequences import (
     steps_mask_from_lengths,
 )
 
-SENTIMENT_RANGE = (-3.0, 3.0)
 _ALL_STEPS = "all steps (no lengths in the file)"
 
 
@@ -104,8 +104,8 @@ def load_mmsa_pickle(
     -------
     Bunch
         With ``data`` (ndarray of float32, the contract's X), ``target``
-        (ndarray of float64), ``modalities`` (dict, the spec to pass to
-        estimators), ``ids``, ``split`` ("train"/"valid"/"test"), ``raw_text``
+        (ndarray of float64), ``modalities`` (dict, the modalities to pass
+        to estimators), ``ids``, ``split`` ("train"/"valid"/"test"), ``raw_text``
         (or None), ``lengths_source`` (dict), ``nonfinite_replaced`` (dict
         modality -> count), ``dropped`` (empty: no row is dropped) and
         ``filename``.
@@ -144,11 +144,10 @@ def load_mmsa_pickle(
         arrays[name], replaced[name] = modality_array(
             name, seq, mask, text=text, nonfinite=nonfinite, source=source, ids=ids
         )
-    X, spec = stack_modalities(**arrays)
+    X, modalities = stack_modalities(**arrays)
     raw_text = None
     if all("raw_text" in part for _, part in parts):
         raw_text = np.concatenate([np.asarray(part["raw_text"], dtype=object) for _, part in parts])
-    return Bunch(data=X, target=y, modalities=spec, ids=ids, split=split, raw_text=raw_text,
+    return Bunch(data=X, target=y, modalities=modalities, ids=ids, split=split, raw_text=raw_text,
                  lengths_source=lengths_source, nonfinite_replaced=replaced,
                  dropped=make_dropped(), filename=source)
-

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._contract import stack_modalities
+from .._labels import SENTIMENT_RANGE
 from ._checks import check_label_range, check_same_rows, make_dropped
 from ._pickle_files import read_pickle, row_ids, split_column, split_parts, stacked
 from ._sequences import (
@@ -13,8 +14,6 @@ from ._sequences import (
     check_text_param,
     modality_array,
 )
-
-SENTIMENT_RANGE = (-3.0, 3.0)
 
 
 def _labels(parts, label_range, *, source, ids):
@@ -67,7 +66,7 @@ def load_mult_pickle(
     Returns
     -------
     Bunch
-        With data (X, float32), target (float64), modalities (spec), ids (an id row of
+        With data (X, float32), target (float64), modalities, ids (an id row of
         several parts, e.g. video, start, end, is joined with "_"; "<split>/<row>"
         when the file has no ``id``), split, nonfinite_replaced, dropped (empty),
         filename.
@@ -97,6 +96,6 @@ def load_mult_pickle(
         arrays[name], replaced[name] = modality_array(
             name, seq, mask, text=text, nonfinite=nonfinite, source=source, ids=ids
         )
-    X, spec = stack_modalities(**arrays)
-    return Bunch(data=X, target=y, modalities=spec, ids=ids, split=split,
+    X, modalities = stack_modalities(**arrays)
+    return Bunch(data=X, target=y, modalities=modalities, ids=ids, split=split,
                  nonfinite_replaced=replaced, dropped=make_dropped(), filename=source)

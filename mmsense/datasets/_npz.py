@@ -114,7 +114,7 @@ def load_dataset(path):
     Returns
     -------
     Bunch
-        ``data`` (X), ``target`` (y or None), ``modalities`` (the spec), ``ids``
+        ``data`` (X), ``target`` (y or None), ``modalities`` (the modalities), ``ids``
         (or None), ``split`` (or None) and ``filename``, as the other loaders.
 
     See Also
@@ -137,8 +137,8 @@ def load_dataset(path):
                 f"({FORMAT_VERSION}); upgrade mmsense."
             )
         X = npz["X"]
-        spec = _spec_from_json(str(npz["modalities"]))
-        parse_modalities(spec, X.shape[1])
+        modalities = _spec_from_json(str(npz["modalities"]))
+        parse_modalities(modalities, X.shape[1])
         extra = {key: (npz[key] if key in keys else None) for key in ("y", "ids", "split")}
-    return Bunch(data=X, target=extra["y"], modalities=spec, ids=extra["ids"],
+    return Bunch(data=X, target=extra["y"], modalities=modalities, ids=extra["ids"],
                  split=extra["split"], filename=source)

@@ -7,9 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._checks import SPLITS
-
-_SPLIT_KEYS = {"train": ("train",), "valid": ("valid", "dev"), "test": ("test",)}
+from ._checks import SPLIT_ALIASES, SPLITS
 
 
 def read_pickle(path) -> Mapping:
@@ -36,7 +34,7 @@ def split_parts(data, *, source):
     """[(split name, its dict)] in train, valid, test order ("dev" read as valid)."""
     parts = []
     for split in SPLITS:
-        present = [key for key in _SPLIT_KEYS[split] if key in data]
+        present = [key for key, ours in SPLIT_ALIASES.items() if ours == split and key in data]
         if len(present) > 1:
             raise ValueError(f"{source}: holds both {present}; which is the valid split?")
         if present:
@@ -108,4 +106,3 @@ def row_ids(parts, *, rows_key, key="id") -> np.ndarray:
             value = np.asarray(value, dtype=object).reshape(-1)
             ids.append("_".join(as_text(v) for v in value))
     return np.array(ids, dtype=object)
-

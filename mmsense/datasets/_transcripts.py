@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from .._labels import SENTIMENT_RANGE
 from ._checks import (
     check_label_range,
     check_unique_ids,
@@ -20,7 +21,6 @@ _TRANSCRIPTS = {"mosi": "mosi/mosi_label_text.csv", "mosei": "mosei/mosei_label_
 _CSD_LABELS = {"mosi": "mosi/CMU_MOSI_Opinion_Labels.csd", "mosei": "mosei/CMU_MOSEI_Labels.csd"}
 _FOLDS = {"mosi": "mosi/cmu_mosi_std_folds.json", "mosei": "mosei/cmu_mosei_std_folds.json"}
 _FULL_NAMES = {"mosi": "CMU-MOSI", "mosei": "CMU-MOSEI"}
-SENTIMENT_RANGE = (-3.0, 3.0)
 
 
 def _read_label_csv(path) -> pd.DataFrame:
@@ -190,16 +190,16 @@ def _transcripts_with_csd_labels(csv_path, csd_path, folds_path, *, as_frame):
             f"no segment id of {csv_path} (e.g. {texts.ids[0]!r}) matches an id of "
             f"{csd_path} (e.g. {labels.ids[0]!r}); labels='csd' needs the same ids."
         )
-    unlabelled = np.array(sorted(set(texts.ids) - set(labels.ids)), dtype=object)
+    unlabeled = np.array(sorted(set(texts.ids) - set(labels.ids)), dtype=object)
     no_text = ~has_text
     row_of = {i: k for k, i in enumerate(texts.ids)}
-    rows = [row_of[i] for i in unlabelled]
+    rows = [row_of[i] for i in unlabeled]
     # dropped rows keep everything known about them
     dropped = pd.concat([
         make_dropped(labels.ids[no_text], [f"no transcript in {csv_path}"] * int(no_text.sum()),
                      text=[None] * int(no_text.sum()), label=labels.target[no_text],
                      split=labels.split[no_text]),
-        make_dropped(unlabelled, [f"no label in {csd_path}"] * len(unlabelled),
+        make_dropped(unlabeled, [f"no label in {csd_path}"] * len(unlabeled),
                      text=texts.data[rows], label=texts.target[rows], split=texts.split[rows]),
     ], ignore_index=True)
     warn_dropped(dropped, source=f"{csv_path} + {csd_path}")

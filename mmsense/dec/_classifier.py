@@ -1,4 +1,4 @@
-"""DECClassifier: DEC pretraining on every row, then fine-tuning on the labelled rows."""
+"""DECClassifier: DEC pretraining on every row, then fine-tuning on the labeled rows."""
 
 from __future__ import annotations
 
@@ -6,34 +6,36 @@ import copy
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping, EpochScoring
+from skorch.callbacks import EpochScoring
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
-from .._contract import validate_multimodal
-from ..nn import NeuralEstimatorMixin, seed_torch
-from ._labels import encode_partial_labels
-from ._modules import EncoderClassifier
-from ._params import check_int, check_real
-from ._pretrainer import DECPretrainer
-from ._training import encode, labelled_holdout, skorch_epochs
+from .._contract import allows_nan, network_inputs, validate_multimodal
+from .._labels import (
+    SemiSupervisedClassifierMixin, check_two_labeled_classes, encode_partial_labels,
+)
+from ..nn import NeuralEstimatorMixin, check_finite_output, epoch_history, predict_batches
+from ..utils._param_validation import NEURAL_TRAINING_CONSTRAINTS, Float, Int
+from ._modules import DECAutoencoder, EncoderClassifier
+from ._pretrainer import DECPretrainer, architecture, check_architecture
+from ._training import labeled_holdout
 
 
-class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
+class DECClassifier(NeuralEstimatorMixin, SemiSupervisedClassifierMixin, BaseEstimator):
     """Semi-supervised classifier: DEC pretraining, then encoder + head fine-tuning.
 
-    ``fit(X, y)`` with ``y = -1`` on unlabelled rows (1) fits a clone of
-    ``pretrainer`` on every row with the labelled classes as clusters, (2)
+    ``fit(X, y)`` with ``y = -1`` on unlabeled rows (1) fits a clone of
+    ``pretrainer`` on every row with the labeled classes as clusters, (2)
     copies its fusion encoder, puts a linear head on ``z`` and trains both with
-    cross-entropy on the labelled rows (skorch, Adam). The fine-tuning epoch
-    is picked by accuracy on held-out labelled rows: the pretrainer's phase-2
+    cross-entropy on the labeled rows (skorch, Adam). The fine-tuning epoch
+    is picked by accuracy on held-out labeled rows: the pretrainer's phase-2
     hold-out (labels the encoder was not trained on), or without pretraining a
-    stratified ``validation_fraction`` of the labelled rows; the untuned start
+    stratified ``validation_fraction`` of the labeled rows; the untuned start
     counts as epoch 0. The head starts as the
-    nearest-centre rule of the pretrained cluster centres (ours: the paper
+    nearest-center rule of the pretrained cluster centers (ours: the paper
     does not say how the head is initialised), so fine-tuning starts from
     DEC's class assignment rather than from a random head.
 
@@ -44,11 +46,11 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``DECPretrainer()``. Its ``modalities`` is the input spec. Its
         parameters are reachable as ``pretrainer__<name>`` (e.g. in
         GridSearchCV). Its ``n_clusters`` must be None or the number of
-        labelled classes. When its ``random_state`` is None it is seeded from
+        labeled classes. When its ``random_state`` is None it is seeded from
         this estimator's ``random_state``.
     pretrain : bool, default=True
         False skips pretraining: the same network, randomly initialised, is
-        trained on the labelled rows only (the from-scratch baseline).
+        trained on the labeled rows only (the from-scratch baseline).
     lr : float, default=1e-3
         Adam learning rate for fine-tuning. Ours.
     encoder_lr_ratio : float, default=1.0
@@ -61,9 +63,9 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         Fine-tuning epoch cap. Ours.
     validation_fraction : float or None, default=0.2
         Without pretraining (or when the pretrainer held nothing out): the
-        stratified fraction of each labelled class held out to pick the
+        stratified fraction of each labeled class held out to pick the
         fine-tuning epoch (each class keeps a training row); None: train
-        ``max_epochs`` on every labelled row. Ours (0.2, as the pretrainer's
+        ``max_epochs`` on every labeled row. Ours (0.2, as the pretrainer's
         ``label_validation_fraction``, so both arms of a comparison hold out
         as many rows).
     patience : int or None, default=10
@@ -79,7 +81,7 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        The labelled classes (never ``-1``).
+        The labeled classes (never ``-1``).
     pretrainer_ : DECPretrainer or None
         The fitted pretrainer (None when ``pretrain=False``).
     net_ : skorch.NeuralNet
@@ -113,14 +115,24 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
     --------
     >>> from mmsense.datasets import make_multimodal_sentiment
     >>> from mmsense.dec import DECClassifier, DECPretrainer
-    >>> X, y, spec = make_multimodal_sentiment(60, n_clusters=2, task="binary",
-    ...                                        labelled_fraction=0.5, random_state=0)
-    >>> pre = DECPretrainer(modalities=spec, embed_dim=8, hidden_dims=(16,), latent_dim=4,
+    >>> X, y, modalities = make_multimodal_sentiment(60, n_clusters=2, task="binary",
+    ...                                        labeled_fraction=0.5, random_state=0)
+    >>> pre = DECPretrainer(modalities=modalities, embed_dim=8, hidden_dims=(16,), latent_dim=4,
     ...                     pretrain_max_epochs=2, max_epochs=2)
     >>> clf = DECClassifier(pre, max_epochs=2, random_state=0).fit(X, y)
     >>> clf.classes_, clf.predict_proba(X).shape
     (array([0, 1]), (60, 2))
     """
+
+    _parameter_constraints = {
+        "pretrainer": [DECPretrainer, None],
+        "pretrain": ["boolean"],
+        "lr": [Float(0, closed="neither")],
+        "encoder_lr_ratio": [Float(0, closed="neither")],
+        "batch_size": [Int(1)],
+        "max_epochs": [Int(1)],
+        **NEURAL_TRAINING_CONSTRAINTS,
+    }
 
     def __init__(self, pretrainer=None, *, pretrain=True, lr=1e-3, encoder_lr_ratio=1.0,
                  batch_size=32, max_epochs=100, validation_fraction=0.2, patience=10,
@@ -145,7 +157,7 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             The input contract: every modality's columns side by side, as ``modalities`` says.
         y : array-like of shape (n_samples,)
-            Class labels, ``-1`` for unlabelled rows (strings in an object
+            Class labels, ``-1`` for unlabeled rows (strings in an object
             array, as in SelfTrainingClassifier).
 
         Returns
@@ -153,23 +165,29 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         self : DECClassifier
             The fitted estimator.
         """
-        pretrainer = self._pretrainer()
+        self._validate_params()
+        pretrainer = self.pretrainer if self.pretrainer is not None else DECPretrainer()
+        check_architecture(pretrainer)
+        X_in = X
         X, y, specs = validate_multimodal(self, X, y, modalities=pretrainer.modalities)
-        self._check_params()
         classes, codes = encode_partial_labels(y)
-        _check_labelled_classes(classes, pretrainer.n_clusters)
+        check_two_labeled_classes(classes, self)
+        _check_n_clusters(classes, pretrainer.n_clusters)
+        inputs = network_inputs(X, specs)
 
-        seed = self._start_torch_fit()
-        encoder = self._pretrained_encoder(pretrainer, X, codes, specs, classes, seed)
-        seed_torch(seed)  # fine-tuning draws the same numbers whatever pretraining drew
-        centres = self.pretrainer_.cluster_centers_ if self.pretrain else None
-        module = EncoderClassifier(encoder, pretrainer.latent_dim, len(classes), centres)
-        self.validation_rows_ = self._validation_rows(codes, seed)
-        self.net_ = self._fine_tune(module, self._net_inputs(X, specs), codes, seed)
+        with self._torch_fit() as seed:
+            encoder = self._pretrained_encoder(pretrainer, X_in, inputs, specs, classes, codes,
+                                               seed)
+            torch.manual_seed(seed)  # fine-tuning draws the same numbers whatever pretraining drew
+            centers = self.pretrainer_.cluster_centers_ if self.pretrain else None
+            module = EncoderClassifier(encoder, pretrainer.latent_dim, len(classes), centers)
+            self.validation_rows_ = self._validation_rows(codes, seed)
+            self.net_ = self._fine_tune(module, inputs, codes)
         self.net_.module_.eval()
-        self.history_ = skorch_epochs(self.net_.history)
+        self.history_ = epoch_history(self.net_.history)
+        self.best_epoch_ = self._best_epoch(self.net_)
         self.classes_ = classes
-        self._modalities = pretrainer.modalities  # the spec checked at predict time
+        self._modalities = pretrainer.modalities  # the modalities checked at predict time
         return self
 
     def predict_proba(self, X):
@@ -187,7 +205,8 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X, _, specs = validate_multimodal(self, X, reset=False, modalities=self._modalities)
-        logits = encode(self.net_.module_, self._net_inputs(X, specs), self.batch_size)
+        logits = predict_batches(self.net_.module_, network_inputs(X, specs))
+        check_finite_output(logits, type(self).__name__, "the class logits")
         return torch.softmax(logits, dim=1).numpy()
 
     def predict(self, X):
@@ -207,31 +226,37 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         return self.classes_[proba.argmax(1)]
 
     def _validation_rows(self, codes, seed) -> np.ndarray:
-        """Labelled rows held out of fine-tuning to pick its epoch.
+        """Labeled rows held out of fine-tuning to pick its epoch.
 
         After pretraining: the pretrainer's phase-2 hold-out, whose labels the
         encoder has not been trained on; otherwise a stratified
-        ``validation_fraction`` of the labelled rows.
+        ``validation_fraction`` of the labeled rows.
         """
         held = getattr(self.pretrainer_, "label_holdout_", None)
         if held is not None and len(held):
             return held
-        return labelled_holdout(codes, self.validation_fraction, seed)
+        return labeled_holdout(codes, self.validation_fraction, seed)
 
-    def _fine_tune(self, module, inputs, codes, seed) -> NeuralNet:
-        """Cross-entropy on the labelled rows; keep the epoch best on the held-out rows.
+    def _fine_tune(self, module, inputs, codes) -> NeuralNet:
+        """Cross-entropy on the labeled rows; keep the epoch best on the held-out rows.
 
         The pretrained encoder learns at ``encoder_lr_ratio * lr``. The start
-        (the nearest-centre head on the pretrained encoder) counts as epoch 0:
+        (the nearest-center head on the pretrained encoder) counts as epoch 0:
         when no fine-tuning epoch beats its held-out accuracy, it is kept.
         """
         valid = np.zeros(len(codes), dtype=bool)
         valid[self.validation_rows_] = True
         train = (codes >= 0) & ~valid
-        split = dict(train_split=None)
+        split = dict(train_split=None, callbacks=self._training_callbacks(validation=False))
+        self.start_accuracy_ = None
         if valid.any():
-            split = dict(train_split=predefined_split(Dataset(_rows(inputs, valid), codes[valid])),
-                         callbacks=self._accuracy_stopping())
+            self.start_accuracy_ = _accuracy(module, _rows(inputs, valid), codes[valid])
+            scoring = EpochScoring(_valid_accuracy, lower_is_better=False, name="valid_acc")
+            split = dict(
+                train_split=predefined_split(Dataset(_rows(inputs, valid), codes[valid])),
+                callbacks=[("valid_acc", scoring)] + self._training_callbacks(
+                    "valid_acc", lower_is_better=False, start_score=self.start_accuracy_),
+            )
         ratio = self.encoder_lr_ratio if self.pretrain else 1.0
         net = _PretrainedModuleNet(
             module=module,
@@ -246,51 +271,29 @@ class DECClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
             verbose=self._verbose_level,
             **split,
         )
-        net.initialize()
-        start = _accuracy(net.module_, _rows(inputs, valid), codes[valid], self.batch_size)
-        initial = copy.deepcopy(net.module_.state_dict())
-        net.partial_fit(_rows(inputs, train), codes[train])
-        best = max((row.get("valid_acc", -1.0) for row in net.history), default=-1.0)
-        if valid.any() and start >= best:
-            net.module_.load_state_dict(initial)
-        self.start_accuracy_ = start if valid.any() else None
-        return net
+        return net.fit(_rows(inputs, train), codes[train])
 
-    def _accuracy_stopping(self) -> list:
-        scoring = EpochScoring(_valid_accuracy, lower_is_better=False, name="valid_acc")
-        if self.patience is None:
-            return [("valid_acc", scoring)]
-        stopping = EarlyStopping(monitor="valid_acc", lower_is_better=False,
-                                 patience=self.patience, load_best=True)
-        return [("valid_acc", scoring), ("early_stopping", stopping)]
+    def _pretrained_encoder(self, pretrainer, X, inputs, specs, classes, codes, seed):
+        """Fit a clone of ``pretrainer`` on the validated inputs and copy its encoder.
 
-    def _pretrainer(self) -> DECPretrainer:
-        if self.pretrainer is None:
-            return DECPretrainer()
-        if not isinstance(self.pretrainer, DECPretrainer):
-            raise ValueError(
-                f"pretrainer must be a DECPretrainer or None; got {type(self.pretrainer).__name__}."
-            )
-        return self.pretrainer
-
-    def _pretrained_encoder(self, pretrainer, X, codes, specs, classes, seed):
-        """Fit a clone of ``pretrainer`` and copy its encoder; or a fresh encoder."""
+        Without pretraining: a freshly initialised encoder of the same architecture.
+        """
         if not self.pretrain:
             self.pretrainer_ = None
-            pretrainer._check_params()
-            return pretrainer._build_module(specs, len(classes)).encoder
+            return DECAutoencoder(specs, len(classes), **architecture(pretrainer)).encoder
         self.pretrainer_ = clone(pretrainer)
         if self.pretrainer_.random_state is None:
             self.pretrainer_.set_params(random_state=seed)
-        self.pretrainer_.fit(X, codes)
+        # n_features_in_ / feature_names_in_ from the user's X; its values were checked above
+        validate_data(self.pretrainer_, X, skip_check_array=True)
+        self.pretrainer_._fit_network(inputs, specs, classes, codes)
         return copy.deepcopy(self.pretrainer_.net_.module_.encoder)
 
-    def _check_params(self):
-        self._check_training_params()
-        check_int("batch_size", self.batch_size, minimum=1)
-        check_int("max_epochs", self.max_epochs, minimum=1)
-        check_real("lr", self.lr, 0.0, np.inf, lower_open=True)
-        check_real("encoder_lr_ratio", self.encoder_lr_ratio, 0.0, np.inf, lower_open=True)
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        pretrainer = self.pretrainer if self.pretrainer is not None else DECPretrainer()
+        tags.input_tags.allow_nan = allows_nan(pretrainer.modalities)
+        return tags
 
 
 class _PretrainedModuleNet(NeuralNet):
@@ -314,28 +317,15 @@ def _valid_accuracy(net, X, y) -> float:
     return float((net.predict_proba(X).argmax(1) == np.asarray(y)).mean())
 
 
-@torch.no_grad()
-def _accuracy(module, inputs, codes, batch_size) -> float:
-    if len(codes) == 0:
-        return -1.0
-    logits = encode(module, inputs, batch_size)
+def _accuracy(module, inputs, codes) -> float:
+    logits = predict_batches(module, inputs)
     return float((logits.argmax(1).numpy() == codes).mean())
 
 
-def _check_labelled_classes(classes, n_clusters):
-    if len(classes) == 0:
-        raise ValueError(
-            "y has no labelled row (every entry is -1); DECClassifier fine-tunes on the "
-            "labelled rows and needs at least one row of each of at least 2 classes."
-        )
-    if len(classes) < 2:
-        raise ValueError(
-            f"y has 1 class among its labelled rows ({classes[0]!r}); DECClassifier needs "
-            "at least 2 classes."
-        )
+def _check_n_clusters(classes, n_clusters):
     if n_clusters is not None and n_clusters != len(classes):
         raise ValueError(
-            f"pretrainer has n_clusters={n_clusters} but y has {len(classes)} labelled classes "
+            f"pretrainer has n_clusters={n_clusters} but y has {len(classes)} labeled classes "
             f"{classes.tolist()}; DEC uses one cluster per class, so leave the pretrainer's "
             f"n_clusters=None or set it to {len(classes)}."
         )

@@ -11,21 +11,16 @@ from torch import nn
 from torch.nn import functional as F
 
 
-def log_soft_assignment(z: torch.Tensor, centres: torch.Tensor, dof: float = 1.0) -> torch.Tensor:
+def log_soft_assignment(z: torch.Tensor, centers: torch.Tensor, dof: float = 1.0) -> torch.Tensor:
     """Log of DEC's Student-t soft assignment, ``(n, k)``.
 
     ``q_ij ∝ (1 + ||z_i - mu_j||^2 / a) ** (-(a + 1) / 2)``, normalised over ``j``.
     Computed in log space so that far-away points give a finite ``log q``
     (the KL and cross-entropy terms need it).
     """
-    dist2 = (z[:, None, :] - centres[None, :, :]).pow(2).sum(-1)
+    dist2 = (z[:, None, :] - centers[None, :, :]).pow(2).sum(-1)
     logits = -(dof + 1.0) / 2.0 * torch.log1p(dist2 / dof)
     return logits - torch.logsumexp(logits, dim=1, keepdim=True)
-
-
-def soft_assignment(z: torch.Tensor, centres: torch.Tensor, dof: float = 1.0) -> torch.Tensor:
-    """DEC's Student-t soft assignment ``q``, rows summing to 1."""
-    return log_soft_assignment(z, centres, dof).exp()
 
 
 def target_distribution(q: torch.Tensor) -> torch.Tensor:
@@ -44,12 +39,12 @@ def kl_divergence(p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
     return (torch.xlogy(p, p) - p * log_q).sum(1).mean()
 
 
-def labelled_cross_entropy(log_q: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def labeled_cross_entropy(log_q: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Mean ``-log q[i, y_i]`` over the rows with ``y_i != -1``; 0 when the batch has none."""
-    labelled = labels >= 0
-    if not bool(labelled.any()):
+    labeled = labels >= 0
+    if not bool(labeled.any()):
         return log_q.new_zeros(())
-    return F.nll_loss(log_q[labelled], labels[labelled])
+    return F.nll_loss(log_q[labeled], labels[labeled])
 
 
 def disentanglement_penalty(z: torch.Tensor) -> torch.Tensor:
@@ -61,8 +56,8 @@ def disentanglement_penalty(z: torch.Tensor) -> torch.Tensor:
     n, d = z.shape
     if n < 2 or d < 2:
         return z.new_zeros(())
-    centred = z - z.mean(0, keepdim=True)
-    cov = centred.T @ centred / (n - 1)
+    centerd = z - z.mean(0, keepdim=True)
+    cov = centerd.T @ centerd / (n - 1)
     off_diagonal = cov - torch.diag(torch.diagonal(cov))
     return off_diagonal.pow(2).sum() / (d * (d - 1))
 

@@ -1,6 +1,6 @@
 """The DEC network: per-modality Transformer encoders, late fusion to ``z``, decoders.
 
-Built once per fit from the contract's modality specs. The cluster centres
+Built once per fit from the contract's modality specs. The cluster centers
 live in the module as a parameter so that they train with the network (as in
 DEC) and travel with it through skorch's pickling and device handling.
 """
@@ -10,20 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..nn import ModalityEncoders, lengths_key, lengths_to_mask
-
-
-def fc_stack(sizes, dropout: float) -> nn.Sequential:
-    """Linear layers through ``sizes``; every hidden layer gets LayerNorm, ReLU, Dropout.
-
-    LayerNorm rather than BatchNorm: skorch's last mini-batch may hold a single row.
-    """
-    layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(n_in, n_out))
-        if i < len(sizes) - 2:
-            layers += [nn.LayerNorm(n_out), nn.ReLU(), nn.Dropout(dropout)]
-    return nn.Sequential(*layers)
+from .._contract import modality_input, sequence_means
+from ..nn import ModalityEncoders, mlp
 
 
 def pooled_inputs(inputs: dict, specs) -> dict:
@@ -34,13 +22,8 @@ def pooled_inputs(inputs: dict, specs) -> dict:
     """
     pooled = {}
     for spec in specs:
-        values = inputs[spec.name]
-        if not spec.is_sequence:
-            pooled[spec.name] = values
-            continue
-        lengths = inputs[lengths_key(spec.name)]
-        mask = lengths_to_mask(lengths, values.shape[1]).to(values.dtype).unsqueeze(-1)
-        pooled[spec.name] = (values * mask).sum(1) / lengths.clamp(min=1).to(values.dtype)[:, None]
+        values, lengths = modality_input(inputs, spec)
+        pooled[spec.name] = values if lengths is None else sequence_means(values, lengths)
     return pooled
 
 
@@ -56,7 +39,7 @@ class FusionEncoder(nn.Module):
             specs, embed_dim, sequence_encoder="transformer",
             num_layers=num_layers, num_heads=num_heads, dropout=dropout,
         )
-        self.fusion = fc_stack([len(specs) * embed_dim, *hidden_dims, latent_dim], dropout)
+        self.fusion = mlp([len(specs) * embed_dim, *hidden_dims, latent_dim], dropout, norm=True)
 
     def forward(self, **inputs) -> torch.Tensor:
         pooled = self.modalities(inputs)
@@ -64,7 +47,7 @@ class FusionEncoder(nn.Module):
 
 
 class DECAutoencoder(nn.Module):
-    """Fusion encoder, one decoder per modality and the cluster centres.
+    """Fusion encoder, one decoder per modality and the cluster centers.
 
     ``forward(**inputs)`` returns ``(z, reconstructed, targets)``, the last two
     dicts keyed by modality name (see :func:`pooled_inputs`).
@@ -78,11 +61,12 @@ class DECAutoencoder(nn.Module):
             self.specs, embed_dim, hidden_dims, latent_dim, num_layers, num_heads, dropout
         )
         self.decoders = nn.ModuleDict({
-            spec.name: fc_stack([latent_dim, *reversed(hidden_dims), spec.n_features], dropout)
+            spec.name: mlp([latent_dim, *reversed(hidden_dims), spec.n_features], dropout,
+                           norm=True)
             for spec in self.specs
         })
-        # set from k-means or the labelled class means before phase 2
-        self.centres = nn.Parameter(torch.zeros(n_clusters, latent_dim))
+        # set from k-means or the labeled class means before phase 2
+        self.centers = nn.Parameter(torch.zeros(n_clusters, latent_dim))
 
     def forward(self, **inputs):
         z = self.encoder(**inputs)
@@ -93,21 +77,21 @@ class DECAutoencoder(nn.Module):
 class EncoderClassifier(nn.Module):
     """A (pretrained) fusion encoder followed by a linear head giving class logits.
 
-    With ``centres`` (one per class, in the latent space) the head starts as the
-    nearest-centre rule, ``logit_j = z . mu_j - ||mu_j||^2 / 2``: before any
+    With ``centers`` (one per class, in the latent space) the head starts as the
+    nearest-center rule, ``logit_j = z . mu_j - ||mu_j||^2 / 2``: before any
     fine-tuning it predicts DEC's cluster (= class) assignment instead of a
     random linear map of ``z``.
     """
 
-    def __init__(self, encoder: FusionEncoder, latent_dim: int, n_classes: int, centres=None):
+    def __init__(self, encoder: FusionEncoder, latent_dim: int, n_classes: int, centers=None):
         super().__init__()
         self.encoder = encoder
         self.head = nn.Linear(latent_dim, n_classes)
-        if centres is not None:
-            centres = torch.as_tensor(centres, dtype=self.head.weight.dtype)
+        if centers is not None:
+            centers = torch.as_tensor(centers, dtype=self.head.weight.dtype)
             with torch.no_grad():
-                self.head.weight.copy_(centres)
-                self.head.bias.copy_(-0.5 * centres.pow(2).sum(1))
+                self.head.weight.copy_(centers)
+                self.head.bias.copy_(-0.5 * centers.pow(2).sum(1))
 
     def forward(self, **inputs):
         return self.head(self.encoder(**inputs))

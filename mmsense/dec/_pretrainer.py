@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 
 import numpy as np
 import torch
@@ -15,15 +16,15 @@ from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 
-from .._contract import validate_multimodal
-from ..nn import NeuralEstimatorMixin
-from ._labels import encode_partial_labels
+from .._contract import allows_nan, n_input_rows, network_inputs, validate_multimodal
+from .._labels import encode_partial_labels
+from ..nn import NeuralEstimatorMixin, check_finite_output, epoch_history, predict_batches
+from ..utils._param_validation import (
+    NEURAL_TRAINING_CONSTRAINTS, Float, Int, Interval, RealNotInt, validate_parameter_constraints,
+)
 from ._losses import AutoencoderLoss, log_soft_assignment
 from ._modules import DECAutoencoder
-from ._params import check_int, check_real, is_int
-from ._training import (
-    encode, holdout_fits, labelled_holdout, n_rows, run_clustering, skorch_epochs,
-)
+from ._training import labeled_holdout, run_clustering
 
 # KMeans' default, used when there are neither labels nor n_clusters
 DEFAULT_N_CLUSTERS = 8
@@ -46,22 +47,22 @@ class DECPretrainer(
        disentanglement_weight * disentanglement`` (mean squared off-diagonal
        entry of the batch covariance of ``z``), Adam, early stopping on a
        random ``validation_fraction`` hold-out (skorch).
-    2. **Semi-supervised DEC**: centres from the labelled rows' class means of
+    2. **Semi-supervised DEC**: centers from the labeled rows' class means of
        ``z`` when ``y`` has labels (one cluster per class), else k-means on
        ``z`` (``n_init`` runs). Every ``update_interval`` epochs the Student-t
        soft assignment ``q`` of the *whole* training set gives the detached
        target ``p_ij ∝ q_ij^2 / f_j``; each mini-batch minimises
-       ``clustering_weight * KL(P||Q) + label_weight * CE(labelled rows, q)
+       ``clustering_weight * KL(P||Q) + label_weight * CE(labeled rows, q)
        + reconstruction_weight * reconstruction + disentanglement_weight *
        disentanglement``. Training stops when fewer than ``tol`` of the hard
        assignments change between two updates, or after ``max_epochs``.
-       With labels, a stratified ``label_validation_fraction`` of the labelled
-       rows is held out of the cross-entropy and of the centres (they stay in
-       the KL and reconstruction terms as unlabelled rows); their accuracy
+       With labels, a stratified ``label_validation_fraction`` of the labeled
+       rows is held out of the cross-entropy and of the centers (they stay in
+       the KL and reconstruction terms as unlabeled rows); their accuracy
        (cluster = class) picks the phase-2 epoch whose weights are kept (the
        phase-1 state counts as epoch 0), and ``patience`` epochs without a
        better one stop training. Ours: without it phase 2 overfits the
-       labelled rows (on CMU-MOSI text its held-out accuracy peaks after a few
+       labeled rows (on CMU-MOSI text its held-out accuracy peaks after a few
        epochs and then falls below the phase-1 encoder's).
 
     The paper gives no sizes, loss weights or learning rates. The defaults
@@ -75,11 +76,11 @@ class DECPretrainer(
     Parameters
     ----------
     n_clusters : int, default=None
-        Number of clusters. None: the number of labelled classes in ``y``, or
+        Number of clusters. None: the number of labeled classes in ``y``, or
         8 (KMeans' default) when fitted without labels. When ``y`` has labels
-        it must equal the number of labelled classes.
+        it must equal the number of labeled classes.
     modalities : dict or None, default=None
-        The input contract's spec (see :mod:`mmsense._contract`).
+        The input contract's modalities (see :mod:`mmsense._contract`).
     embed_dim : int, default=64
         Width of each modality's encoder (divisible by ``num_heads``). Ours.
     hidden_dims : tuple of int, default=(128,)
@@ -103,11 +104,11 @@ class DECPretrainer(
     clustering_weight : float, default=0.1
         Weight of ``KL(P || Q)`` (IDEC: 0.1).
     label_weight : float, default=0.0
-        Weight of the cross-entropy of the labelled rows' soft assignment
+        Weight of the cross-entropy of the labeled rows' soft assignment
         (the paper's ``beta``, times ``clustering_weight``). Ours, chosen on
         validation data (the sweep is recorded in
         ``benchmarks/results/dec.md``). With 0 the labels still shape phase 2:
-        they place the centres (one per class) and their held-out part
+        they place the centers (one per class) and their held-out part
         selects the epoch kept; the cross-entropy is left to fine-tuning. Set
         it above 0 for the paper's ``KL + beta * CE`` objective.
     lr : float, default=1e-3
@@ -120,14 +121,14 @@ class DECPretrainer(
         Phase-1 hold-out for early stopping; None trains on every row for
         ``pretrain_max_epochs``. Ours.
     patience : int or None, default=10
-        Epochs without a better validation loss (phase 1) or held-out labelled
+        Epochs without a better validation loss (phase 1) or held-out labeled
         accuracy (phase 2) before stopping; None: no early stopping (phase 2
         still keeps its best epoch). Ours.
     max_epochs : int, default=100
         Phase-2 epoch cap (paper: 100); 0 gives autoencoder-only pretraining
-        (the centres are still initialised, so ``predict`` works).
+        (the centers are still initialised, so ``predict`` works).
     label_validation_fraction : float or None, default=0.2
-        Fraction of each labelled class held out to select the phase-2 epoch
+        Fraction of each labeled class held out to select the phase-2 epoch
         (each class keeps at least one training row); None: no hold-out, the
         last epoch is kept. Unused without labels or with ``max_epochs=0``.
         Ours.
@@ -137,7 +138,7 @@ class DECPretrainer(
         Stop phase 2 when fewer than this fraction of assignments change
         between two updates (paper: 0.1%).
     n_init : int, default=20
-        Number of k-means restarts for the centres when fitted without labels
+        Number of k-means restarts for the centers when fitted without labels
         (paper: 20).
     device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
         "auto" uses CUDA when available. A model fitted on a GPU unpickles on
@@ -153,17 +154,17 @@ class DECPretrainer(
     net_ : skorch.NeuralNet
         The fitted network; ``net_.module_`` is the :class:`DECAutoencoder`.
     cluster_centers_ : ndarray of shape (n_clusters, latent_dim)
-        Cluster centres in the latent space.
+        Cluster centers in the latent space.
     labels_ : ndarray of shape (n_samples,)
         Cluster index of each training row (``argmax q``).
     classes_ : ndarray or None
-        With labels: the labelled classes, cluster ``j`` standing for
+        With labels: the labeled classes, cluster ``j`` standing for
         ``classes_[j]``. None when fitted without labels.
     n_iter_ : int
         Phase-2 epochs run.
     best_epoch_ : int
         The phase-2 epoch whose weights were kept (0: the phase-1 encoder and
-        initial centres; ``n_iter_`` without a hold-out).
+        initial centers; ``n_iter_`` without a hold-out).
     termination_condition_ : {"tol", "max_epochs", "patience"}
         Why phase 2 stopped.
     label_holdout_ : ndarray of int
@@ -211,15 +212,33 @@ class DECPretrainer(
     --------
     >>> from mmsense.datasets import make_multimodal_sentiment
     >>> from mmsense.dec import DECPretrainer
-    >>> X, y, spec = make_multimodal_sentiment(60, n_clusters=3, task="multiclass",
-    ...                                        labelled_fraction=0.5, random_state=0)
-    >>> dec = DECPretrainer(modalities=spec, embed_dim=8, hidden_dims=(16,), latent_dim=4,
+    >>> X, y, modalities = make_multimodal_sentiment(60, n_clusters=3, task="multiclass",
+    ...                                        labeled_fraction=0.5, random_state=0)
+    >>> dec = DECPretrainer(modalities=modalities, embed_dim=8, hidden_dims=(16,), latent_dim=4,
     ...                     pretrain_max_epochs=2, max_epochs=2, random_state=0)
     >>> dec.fit(X, y).transform(X).shape
     (60, 4)
     >>> dec.cluster_centers_.shape, dec.classes_
     ((3, 4), array([0, 1, 2]))
     """
+
+    _parameter_constraints = {
+        "n_clusters": [Int(1), None],
+        "modalities": [dict, None],
+        **{name: [Int(1)] for name in ("embed_dim", "latent_dim", "num_layers", "num_heads",
+                                       "batch_size", "update_interval", "n_init")},
+        "hidden_dims": [tuple, list],
+        "dropout": [Float(0, 1, closed="left")],
+        "dof": [Float(0, closed="neither")],
+        **{name: [Float(0)] for name in ("reconstruction_weight", "disentanglement_weight",
+                                         "clustering_weight", "label_weight")},
+        "lr": [Float(0, closed="neither")],
+        "pretrain_max_epochs": [Int(0)],
+        "max_epochs": [Int(0)],
+        "label_validation_fraction": [Interval(RealNotInt, 0, 1, closed="neither"), None],
+        "tol": [Float(0, 1, closed="both")],
+        **NEURAL_TRAINING_CONSTRAINTS,
+    }
 
     def __init__(
         self,
@@ -286,7 +305,7 @@ class DECPretrainer(
         X : array-like of shape (n_samples, n_features)
             Multimodal input following ``modalities``.
         y : array-like of shape (n_samples,), default=None
-            Class labels, ``-1`` for unlabelled rows (strings in an object
+            Class labels, ``-1`` for unlabeled rows (strings in an object
             array). None or all ``-1``: unsupervised DEC.
 
         Returns
@@ -294,38 +313,42 @@ class DECPretrainer(
         self : DECPretrainer
             The fitted estimator.
         """
+        check_architecture(self)
         X, y, specs = validate_multimodal(self, X, y)
-        self._check_params()
-        classes, codes = _partial_labels(y, len(X))
-        n_clusters = self._resolve_n_clusters(classes, len(X))
+        classes, codes = (None, np.full(len(X), -1, dtype=np.int64)) if y is None \
+            else encode_partial_labels(y)
+        return self._fit_network(network_inputs(X, specs), specs, classes, codes)
 
-        seed = self._start_torch_fit()
-        inputs = self._net_inputs(X, specs)
-        self.net_ = self._pretrain(inputs, specs, n_clusters, seed)
-        module = self.net_.module_
-        held = self._label_holdout(codes, seed)
-        train_codes = codes.copy()
-        train_codes[held] = -1  # their labels only pick the phase-2 epoch
-        self._init_centres(module, inputs, train_codes, n_clusters, seed)
-        weights = {"clustering": self.clustering_weight, "label": self.label_weight,
-                   "reconstruction": self.reconstruction_weight,
-                   "disentanglement": self.disentanglement_weight}
-        generator = torch.Generator().manual_seed(seed)
-        (clustering_history, self.n_iter_, self.termination_condition_,
-         self.best_epoch_) = run_clustering(
-            module, inputs, train_codes, weights=weights, dof=self.dof, lr=self.lr,
-            batch_size=self.batch_size, max_epochs=self.max_epochs,
-            update_interval=self.update_interval, tol=self.tol, generator=generator,
-            holdout=(held, codes[held]) if len(held) else None, patience=self.patience,
-            verbose=self._verbose_level,
-        )
+    def _fit_network(self, inputs, specs, classes, codes):
+        """Both phases on validated network inputs (DECClassifier calls this on its clone)."""
+        classes = classes if classes is not None and len(classes) else None
+        n_clusters = self._resolve_n_clusters(classes, len(codes))
+        with self._torch_fit() as seed:
+            self.net_ = self._pretrain(inputs, specs, n_clusters, seed)
+            module = self.net_.module_
+            held = self._label_holdout(codes, seed)
+            train_codes = codes.copy()
+            train_codes[held] = -1  # their labels only pick the phase-2 epoch
+            self._init_centers(module, inputs, train_codes, n_clusters, seed)
+            weights = {"clustering": self.clustering_weight, "label": self.label_weight,
+                       "reconstruction": self.reconstruction_weight,
+                       "disentanglement": self.disentanglement_weight}
+            generator = torch.Generator().manual_seed(seed)
+            (clustering_history, self.n_iter_, self.termination_condition_,
+             self.best_epoch_) = run_clustering(
+                module, inputs, train_codes, weights=weights, dof=self.dof, lr=self.lr,
+                batch_size=self.batch_size, max_epochs=self.max_epochs,
+                update_interval=self.update_interval, tol=self.tol, generator=generator,
+                holdout=(held, codes[held]) if len(held) else None, patience=self.patience,
+                verbose=self._verbose_level,
+            )
         self.label_holdout_ = held
         module.eval()
-        self.history_ = {"autoencoder": skorch_epochs(self.net_.history),
+        self.history_ = {"autoencoder": epoch_history(self.net_.history),
                          "clustering": clustering_history}
         self.classes_ = classes
-        self.cluster_centers_ = module.centres.detach().cpu().numpy().copy()
-        self.labels_ = self._assign(encode(module.encoder, inputs, self.batch_size))
+        self.cluster_centers_ = module.centers.detach().cpu().numpy().copy()
+        self.labels_ = self._assign(self._latent(inputs))
         return self
 
     def transform(self, X):
@@ -362,34 +385,31 @@ class DECPretrainer(
     def _encode(self, X) -> torch.Tensor:
         check_is_fitted(self)
         X, _, specs = validate_multimodal(self, X, reset=False)
-        return encode(self.net_.module_.encoder, self._net_inputs(X, specs), self.batch_size)
+        return self._latent(network_inputs(X, specs))
+
+    def _latent(self, inputs) -> torch.Tensor:
+        z = predict_batches(self.net_.module_.encoder, inputs)
+        check_finite_output(z, type(self).__name__, "the latent code z")
+        return z
 
     def _assign(self, z: torch.Tensor) -> np.ndarray:
-        centres = torch.as_tensor(self.cluster_centers_)
-        return log_soft_assignment(z, centres, self.dof).argmax(1).numpy().astype(np.int64)
+        centers = torch.as_tensor(self.cluster_centers_)
+        return log_soft_assignment(z, centers, self.dof).argmax(1).numpy().astype(np.int64)
 
     @property
     def _n_features_out(self):
         return self.cluster_centers_.shape[1]
 
-    def _build_module(self, specs, n_clusters: int) -> DECAutoencoder:
-        """A freshly initialised network with this estimator's architecture."""
-        return DECAutoencoder(specs, n_clusters, **self._architecture())
-
-    def _architecture(self) -> dict:
-        return dict(embed_dim=self.embed_dim, hidden_dims=tuple(self.hidden_dims),
-                    latent_dim=self.latent_dim, num_layers=self.num_layers,
-                    num_heads=self.num_heads, dropout=self.dropout)
-
     def _pretrain(self, inputs, specs, n_clusters, seed) -> NeuralNet:
         """Phase 1 through skorch: reconstruction + disentanglement, early stopping."""
-        holdout = self.pretrain_max_epochs > 0 and holdout_fits(
-            self.validation_fraction, n_rows(inputs))
+        train_split = None
+        if self.pretrain_max_epochs > 0:
+            train_split = self._train_split(seed, n_input_rows(inputs))
         net = NeuralNet(
             module=DECAutoencoder,
             module__specs=specs,
             module__n_clusters=n_clusters,
-            **{f"module__{k}": v for k, v in self._architecture().items()},
+            **{f"module__{k}": v for k, v in architecture(self).items()},
             criterion=AutoencoderLoss,
             criterion__reconstruction_weight=self.reconstruction_weight,
             criterion__disentanglement_weight=self.disentanglement_weight,
@@ -397,8 +417,8 @@ class DECPretrainer(
             lr=self.lr,
             batch_size=self.batch_size,
             max_epochs=self.pretrain_max_epochs,
-            train_split=self._train_split(seed) if holdout else None,
-            callbacks=self._early_stopping_callbacks() if holdout else [],
+            train_split=train_split,
+            callbacks=self._training_callbacks(validation=train_split is not None),
             iterator_train__shuffle=True,
             device=self.device_,
             verbose=self._verbose_level,
@@ -408,28 +428,28 @@ class DECPretrainer(
         return net.initialize()
 
     def _label_holdout(self, codes, seed) -> np.ndarray:
-        """Labelled rows held out from phase 2's cross-entropy to select its epoch."""
+        """Labeled rows held out from phase 2's cross-entropy to select its epoch."""
         if self.max_epochs == 0:
             return np.zeros(0, dtype=np.int64)
-        return labelled_holdout(codes, self.label_validation_fraction, seed)
+        return labeled_holdout(codes, self.label_validation_fraction, seed)
 
-    def _init_centres(self, module, inputs, codes, n_clusters, seed):
-        """Labelled class means of ``z`` when there are labels, else k-means on ``z``."""
-        z = encode(module.encoder, inputs, self.batch_size)
+    def _init_centers(self, module, inputs, codes, n_clusters, seed):
+        """Labeled class means of ``z`` when there are labels, else k-means on ``z``."""
+        z = predict_batches(module.encoder, inputs)
         if (codes >= 0).any():
             codes_t = torch.as_tensor(codes)
-            centres = torch.stack([z[codes_t == j].mean(0) for j in range(n_clusters)])
+            centers = torch.stack([z[codes_t == j].mean(0) for j in range(n_clusters)])
         else:
             kmeans = KMeans(n_clusters, n_init=self.n_init, random_state=seed)
-            centres = torch.as_tensor(kmeans.fit(z.numpy()).cluster_centers_, dtype=z.dtype)
+            centers = torch.as_tensor(kmeans.fit(z.numpy()).cluster_centers_, dtype=z.dtype)
         with torch.no_grad():
-            module.centres.copy_(centres.to(module.centres.device))
+            module.centers.copy_(centers.to(module.centers.device))
 
     def _resolve_n_clusters(self, classes, n_samples: int) -> int:
         if classes is not None:
             if self.n_clusters is not None and self.n_clusters != len(classes):
                 raise ValueError(
-                    f"n_clusters={self.n_clusters} but y has {len(classes)} labelled classes "
+                    f"n_clusters={self.n_clusters} but y has {len(classes)} labeled classes "
                     f"{classes.tolist()}; with labels each cluster is one class, so leave "
                     f"n_clusters=None or set it to {len(classes)}."
                 )
@@ -443,44 +463,32 @@ class DECPretrainer(
             )
         return n_clusters
 
-    def _check_params(self):
-        self._check_training_params()
-        check_int("n_clusters", self.n_clusters, minimum=1, allow_none=True)
-        for name in ("embed_dim", "latent_dim", "num_layers", "num_heads", "batch_size",
-                     "update_interval", "n_init"):
-            check_int(name, getattr(self, name), minimum=1)
-        for name in ("pretrain_max_epochs", "max_epochs"):
-            check_int(name, getattr(self, name), minimum=0)
-        hidden = self.hidden_dims
-        if not isinstance(hidden, (tuple, list)) or not all(is_int(h) and h >= 1 for h in hidden):
-            raise ValueError(
-                f"hidden_dims must be a tuple of positive ints; got {self.hidden_dims!r}."
-            )
-        if self.embed_dim % self.num_heads:
-            raise ValueError(
-                f"embed_dim ({self.embed_dim}) must be divisible by num_heads ({self.num_heads})."
-            )
-        check_real("dropout", self.dropout, 0.0, 1.0, upper_open=True)
-        check_real("tol", self.tol, 0.0, 1.0)
-        if self.label_validation_fraction is not None:
-            check_real("label_validation_fraction", self.label_validation_fraction, 0.0, 1.0,
-                       lower_open=True, upper_open=True)
-        check_real("dof", self.dof, 0.0, np.inf, lower_open=True)
-        check_real("lr", self.lr, 0.0, np.inf, lower_open=True)
-        for name in ("reconstruction_weight", "disentanglement_weight", "clustering_weight",
-                     "label_weight"):
-            check_real(name, getattr(self, name), 0.0, np.inf)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # the network computes in float32 whatever the input dtype
         tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.input_tags.allow_nan = allows_nan(self.modalities)
         return tags
 
 
-def _partial_labels(y, n_samples):
-    """``(classes or None, int codes with -1 for unlabelled)``; None when nothing is labelled."""
-    if y is None:
-        return None, np.full(n_samples, -1, dtype=np.int64)
-    classes, codes = encode_partial_labels(y)
-    return (classes if len(classes) else None), codes
+def architecture(pretrainer) -> dict:
+    """The network sizes a DECPretrainer's parameters give (DECAutoencoder's arguments)."""
+    return dict(embed_dim=pretrainer.embed_dim, hidden_dims=tuple(pretrainer.hidden_dims),
+                latent_dim=pretrainer.latent_dim, num_layers=pretrainer.num_layers,
+                num_heads=pretrainer.num_heads, dropout=pretrainer.dropout)
+
+
+def check_architecture(pretrainer) -> None:
+    """Validate a DECPretrainer's parameters, those between them included."""
+    validate_parameter_constraints(pretrainer._parameter_constraints,
+                                   pretrainer.get_params(deep=False),
+                                   caller_name=type(pretrainer).__name__)
+    hidden = pretrainer.hidden_dims
+    if not all(isinstance(h, numbers.Integral) and not isinstance(h, bool) and h >= 1
+               for h in hidden):
+        raise ValueError(f"hidden_dims must be a tuple of positive ints; got {hidden!r}.")
+    if pretrainer.embed_dim % pretrainer.num_heads:
+        raise ValueError(
+            f"embed_dim ({pretrainer.embed_dim}) must be divisible by num_heads "
+            f"({pretrainer.num_heads})."
+        )

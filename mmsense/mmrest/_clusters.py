@@ -4,10 +4,10 @@ The authors' code runs k-means on every mini-batch, so the local metric ``dM_i``
 ends up attached to whatever cluster k-means happens to number ``i`` in that
 batch. Here the clusters live across epochs instead: after each epoch's
 training pass the shared-space points of the whole training set are
-re-clustered, warm-started from the previous centres (so Lloyd's iterations
-keep each centre's index), and the new centres are matched to the previous ones
-by the Hungarian algorithm on squared centre distances. The matching only
-changes the order when k-means relocated or swapped a centre, which keeps
+re-clustered, warm-started from the previous centers (so Lloyd's iterations
+keep each center's index), and the new centers are matched to the previous ones
+by the Hungarian algorithm on squared center distances. The matching only
+changes the order when k-means relocated or swapped a center, which keeps
 ``dM_i`` with the same sentiment cluster throughout training.
 """
 
@@ -22,7 +22,7 @@ _COLD_START_N_INIT = 3
 
 
 def match_clusters(previous, centers):
-    """Reorder ``centers`` so that row ``i`` is the centre closest to ``previous[i]``.
+    """Reorder ``centers`` so that row ``i`` is the center closest to ``previous[i]``.
 
     A one-to-one assignment minimising the total squared distance
     (``scipy.optimize.linear_sum_assignment``).
@@ -37,14 +37,14 @@ def match_clusters(previous, centers):
 
 
 def fit_centers(points, n_clusters, previous=None, random_state=None):
-    """k-means centres of ``points``, in the order of ``previous`` when given.
+    """k-means centers of ``points``, in the order of ``previous`` when given.
 
     Parameters
     ----------
     points : ndarray of shape (m, d)
     n_clusters : int
     previous : ndarray of shape (n_clusters, d), optional
-        Last epoch's centres: used as the initialisation and as the identity to keep.
+        Last epoch's centers: used as the initialisation and as the identity to keep.
     random_state : int, optional
 
     Returns

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import torch
 from skorch.callbacks import PassthroughScoring
@@ -13,12 +11,15 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
-from .._contract import validate_multimodal
-from ..nn import NeuralEstimatorMixin
+from .._contract import allows_nan, network_inputs, validate_multimodal
+from .._labels import SENTIMENT_RANGE
+from ..nn import NeuralEstimatorMixin, check_finite_output, epoch_history, predict_batches
+from ..utils._param_validation import (
+    NEURAL_TRAINING_CONSTRAINTS, Float, Int, StrOptions,
+)
 from ._modules import MMRestModule
 from ._net import MMCConfig, MMRestNet
 
-_BIAS_MODES = ("projection", "signed")
 _HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "train_mmc", "train_l1",
                  "valid_mmc", "valid_l1", "dur")
 
@@ -36,7 +37,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
 
     Departures from the authors' code, following the paper: clusters keep their
     identity across training (the whole training split is re-clustered once per
-    epoch, warm-started and matched to the previous centres), the projection
+    epoch, warm-started and matched to the previous centers), the projection
     bias is applied in :meth:`predict` too, the model is selected on the
     validation split only (validation MAE), and ``beta``, ``gamma`` and ``eta``
     are parameters.
@@ -48,10 +49,10 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         static modality spanning all columns.
     n_clusters : int, default=7
         Number of sentiment clusters k (the paper uses 7 on MOSI, 10 on MOSEI).
-        With a single cluster there is no second-nearest centre and no other
+        With a single cluster there is no second-nearest center and no other
         cluster, so the projection bias and the inter-cluster loss are 0.
     receptive_field : int, default=32
-        M, the number of nearest representations forming a centre's receptive
+        M, the number of nearest representations forming a center's receptive
         field: in each batch for the intra-cluster loss (capped by the batch's
         points), and over the training split for the bin vote.
     margin : float, default=3.0
@@ -97,7 +98,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         multiplies it by the sign of (second-nearest cluster's bin - nearest
         cluster's bin), so the bias points towards the more positive or more
         negative neighbour.
-    label_range : (float, float), default=(-3, 3)
+    label_range : (float, float), default=(-3.0, 3.0)
         Range of the sentiment scores; cut into 7 equal sentiment bins. ``y``
         outside it is an error.
     lr : float, default=1e-3
@@ -109,7 +110,9 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
     max_epochs : int, default=100
         Maximum number of training epochs.
     patience : int or None, default=10
-        Early stopping on validation MAE; None trains ``max_epochs`` epochs.
+        Epochs without a better validation MAE before training stops; None
+        trains ``max_epochs`` epochs. Either way the epoch with the best
+        validation MAE is the one kept.
     validation_fraction : float or None, default=0.1
         Random hold-out of the training data for model selection, unless
         ``validation_data`` is passed to :meth:`fit`. None: no validation.
@@ -138,7 +141,8 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         ``valid_mmc``, ``valid_l1``, ``dur`` (seconds); validation keys only with
         a validation split.
     best_epoch_ : int
-        Epoch whose weights were kept (the last one without early stopping).
+        Epoch whose weights were kept: the best on validation MAE, or the last
+        one without a validation split.
     device_ : str
         Device used for training.
     n_features_in_ : int
@@ -158,8 +162,8 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
     --------
     >>> from mmsense.datasets import make_multimodal_sentiment
     >>> from mmsense.mmrest import MMRestRegressor
-    >>> X, y, spec = make_multimodal_sentiment(60, random_state=0)
-    >>> reg = MMRestRegressor(spec, hidden_dim=8, decision_dim=8, max_epochs=2,
+    >>> X, y, modalities = make_multimodal_sentiment(60, random_state=0)
+    >>> reg = MMRestRegressor(modalities=modalities, hidden_dim=8, decision_dim=8, max_epochs=2,
     ...                       random_state=0).fit(X, y)
     >>> reg.predict(X[:3]).shape
     (3,)
@@ -167,12 +171,34 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
     (7, 8)
     """
 
-    def __init__(self, modalities=None, *, n_clusters=7, receptive_field=32, margin=3.0,
+    _parameter_constraints = {
+        "modalities": [dict, None],
+        "n_clusters": [Int(1)],
+        "receptive_field": [Int(2)],
+        **{name: [Float(0)] for name in ("margin", "alpha", "inter_weight", "metric_reg",
+                                         "gamma", "eta", "beta")},
+        "max_pairs": [Int(1), None],
+        "hidden_dim": [Int(1)],
+        "decision_dim": [Int(1)],
+        "lstm_hidden_dim": [Int(1), None],
+        "dropout": [Float(0, 1, closed="left")],
+        **{name: ["boolean"] for name in ("bucket_by_length", "metric_loss", "projection_bias",
+                                          "single_metric")},
+        "bias_mode": [StrOptions({"projection", "signed"})],
+        "label_range": [tuple, list],
+        "lr": [Float(0, closed="neither")],
+        "metric_lr": [Float(0, closed="neither")],
+        "batch_size": [Int(1)],
+        "max_epochs": [Int(1)],
+        **NEURAL_TRAINING_CONSTRAINTS,
+    }
+
+    def __init__(self, *, modalities=None, n_clusters=7, receptive_field=32, margin=3.0,
                  alpha=1.0, inter_weight=0.8, metric_reg=1.0, gamma=0.05, eta=0.01,
                  beta=0.01, max_pairs=1024, hidden_dim=64, decision_dim=50,
                  lstm_hidden_dim=32, dropout=0.0, bucket_by_length=True, metric_loss=True,
                  projection_bias=True, single_metric=False,
-                 bias_mode="projection", label_range=(-3, 3), lr=1e-3, metric_lr=1e-4,
+                 bias_mode="projection", label_range=SENTIMENT_RANGE, lr=1e-3, metric_lr=1e-4,
                  batch_size=64, max_epochs=100, patience=10, validation_fraction=0.1,
                  device="auto", random_state=None, verbose=0):
         self.modalities = modalities
@@ -224,19 +250,17 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         self
             The fitted estimator.
         """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
+        self._validate_params()
+        y = _numeric_scores(y, "y")
         X, y, specs = validate_multimodal(self, X, y, y_numeric=True)
-        self._check_params(X.shape[0])
+        self._check_relations(X.shape[0])
         self._check_labels(y, "y")
-        seed = self._start_torch_fit()
-        train_split = self._train_split(seed)
-        if validation_data is not None:
-            train_split = predefined_split(self._validation_dataset(validation_data))
-        self.net_ = self._build_net(specs, seed, train_split)
-        self.net_.fit(self._net_inputs(X, specs), y.astype(np.float32))
+        with self._torch_fit() as seed:
+            train_split = self._train_split(seed, X.shape[0])
+            if validation_data is not None:
+                train_split = predefined_split(self._validation_dataset(validation_data))
+            self.net_ = self._build_net(specs, seed, train_split)
+            self.net_.fit(network_inputs(X, specs), y.astype(np.float32))
         self.net_.train_split = None  # drop the validation data from the fitted model
         self._store_fitted_attributes()
         return self
@@ -254,8 +278,9 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         ndarray of shape (n_samples,)
             Predicted sentiment scores.
         """
-        inputs = self._inputs_for_inference(X)
-        return self.net_.predict(inputs).astype(np.float64)
+        prediction = predict_batches(self.net_.module_, self._inputs_for_inference(X))[0]
+        check_finite_output(prediction, type(self).__name__, "the prediction")
+        return prediction.numpy().astype(np.float64)
 
     def embed(self, X):
         """The shared-space embedding and cluster assignment, for analysis and plots.
@@ -277,16 +302,12 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
             with ``projection_bias=False``); ``decision``: ndarray (n_samples,),
             the decision score y'.
         """
-        inputs = self._inputs_for_inference(X)
-        _, decision, _, shared = self.net_.forward(inputs, training=False, device="cpu")
-        module = self.net_.module_
-        with torch.no_grad():
-            bias, nearest, second = (
-                t.cpu() for t in module.assign(shared.to(module.centers.device))
-            )
+        decision, bias, nearest, second, shared = predict_batches(
+            self.net_.module_, self._inputs_for_inference(X), method="explain")
+        check_finite_output(shared, type(self).__name__, "the embedding")
         return Bunch(
             embedding=shared.numpy().astype(np.float64),
-            modalities=list(module.names),
+            modalities=list(self.net_.module_.names),
             cluster=nearest.numpy(),
             second_cluster=second.numpy(),
             bias=bias.numpy().astype(np.float64),
@@ -295,7 +316,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False  # NaN only as sequence padding, not in general
+        tags.input_tags.allow_nan = allows_nan(self.modalities)
         return tags
 
     # -- helpers -------------------------------------------------------------------------------
@@ -303,7 +324,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
     def _inputs_for_inference(self, X):
         check_is_fitted(self, "net_")
         X, _, specs = validate_multimodal(self, X, reset=False)
-        return self._net_inputs(X, specs)
+        return network_inputs(X, specs)
 
     def _validation_dataset(self, validation_data):
         try:
@@ -314,13 +335,13 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
                 f"got {type(validation_data).__name__}."
             ) from None
         X_val, _, specs = validate_multimodal(self, X_val, reset=False)
-        y_val = np.asarray(y_val, dtype=np.float64).ravel()
+        y_val = _numeric_scores(y_val, "validation_data y_val").ravel()
         if y_val.shape[0] != X_val.shape[0]:
             raise ValueError(
                 f"validation_data: X_val has {X_val.shape[0]} rows but y_val has {y_val.shape[0]}."
             )
         self._check_labels(y_val, "validation_data y_val")
-        return Dataset(self._net_inputs(X_val, specs), y_val.astype(np.float32))
+        return Dataset(network_inputs(X_val, specs), y_val.astype(np.float32))
 
     def _build_net(self, specs, seed, train_split):
         mmc = MMCConfig(
@@ -363,7 +384,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
             max_epochs=self.max_epochs,
             train_split=train_split,
             iterator_train__shuffle=True,
-            callbacks=callbacks + self._early_stopping_callbacks(),
+            callbacks=callbacks + self._training_callbacks(validation=train_split is not None),
             device=self.device_,
             verbose=self._verbose_level,
         )
@@ -374,12 +395,8 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         self.cluster_bins_ = module.bins.detach().cpu().numpy()
         self.metric_ = module.metric.detach().cpu().double().numpy()
         self.local_metrics_ = module.local_metrics.detach().cpu().double().numpy()
-        self.history_ = [
-            {key: row[key] for key in _HISTORY_KEYS if key in row} for row in self.net_.history
-        ]
-        stopper = dict(self.net_.callbacks_).get("early_stopping")
-        best = getattr(stopper, "best_epoch_", 0) if stopper is not None else 0
-        self.best_epoch_ = int(best) if best else len(self.history_)
+        self.history_ = epoch_history(self.net_.history, _HISTORY_KEYS)
+        self.best_epoch_ = self._best_epoch(self.net_)
 
     def _check_labels(self, y, name):
         low, high = self.label_range
@@ -391,29 +408,9 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
                 "Set label_range to the scores' range (values are never clipped)."
             )
 
-    def _check_params(self, n_samples):
-        _check_int("n_clusters", self.n_clusters, 1)
-        _check_int("receptive_field", self.receptive_field, 2)
-        for name in ("hidden_dim", "decision_dim", "batch_size", "max_epochs"):
-            _check_int(name, getattr(self, name), 1)
-        if self.max_pairs is not None:
-            _check_int("max_pairs", self.max_pairs, 1)
-        for name in ("margin", "alpha", "inter_weight", "metric_reg", "gamma", "eta", "beta"):
-            _check_real(name, getattr(self, name), 0.0, strict=False)
-        for name in ("lr", "metric_lr"):
-            _check_real(name, getattr(self, name), 0.0, strict=True)
-        _check_real("dropout", self.dropout, 0.0, strict=False)
-        if self.dropout >= 1:
-            raise ValueError(f"dropout must be in [0, 1); got {self.dropout!r}.")
-        if self.lstm_hidden_dim is not None:
-            _check_int("lstm_hidden_dim", self.lstm_hidden_dim, 1)
-        for name in ("metric_loss", "projection_bias", "single_metric", "bucket_by_length"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{name} must be a bool; got {getattr(self, name)!r}.")
-        if self.bias_mode not in _BIAS_MODES:
-            raise ValueError(f"bias_mode must be one of {_BIAS_MODES}; got {self.bias_mode!r}.")
+    def _check_relations(self, n_samples):
+        """What the constraint table cannot say: the label range's order, enough rows."""
         _check_label_range(self.label_range)
-        self._check_training_params()
         if n_samples < self.n_clusters:
             raise ValueError(
                 f"n_clusters={self.n_clusters} needs at least {self.n_clusters} samples; "
@@ -421,16 +418,22 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
             )
 
 
-def _check_int(name, value, minimum):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
-
-
-def _check_real(name, value, minimum, strict):
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    if not ok or value < minimum or (strict and value == minimum):
-        bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
-        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}.")
+def _numeric_scores(y, name):
+    """``y`` as float64 scores; strings or other non-numbers are a clear error."""
+    if y is None:
+        raise ValueError(
+            "MMRestRegressor requires y to be passed, but the target y is None."
+        )
+    values = np.asarray(y)
+    if values.dtype.kind not in "biuf":
+        try:
+            return values.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{name} must hold numeric sentiment scores (floats within label_range); got "
+                f"values of dtype {values.dtype} such as {values.ravel()[:3].tolist()}."
+            ) from None
+    return values.astype(np.float64, copy=False)
 
 
 def _check_label_range(label_range):

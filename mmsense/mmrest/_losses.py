@@ -5,7 +5,7 @@ Every function is plain torch (or numpy for the bin vote) on whatever device its
 inputs live on, so each can be checked against a direct numpy computation.
 
 Notation: ``points`` are shared-space representations ``(m, d)``, ``centers``
-the cluster centres ``(k, d)``, ``metrics`` the per-cluster metrics
+the cluster centers ``(k, d)``, ``metrics`` the per-cluster metrics
 ``M_i = M0 + dM_i + beta * I`` stacked ``(k, d, d)``, and
 ``d_M(a, b) = (a - b)^T M (a - b)``.
 """
@@ -36,7 +36,7 @@ def sentiment_bins(y, label_range, n_bins=N_SENTIMENT_BINS):
 def vote_bins(points, point_bins, centers, receptive_field):
     """Sentiment bin of each cluster: the majority bin among its receptive field.
 
-    The receptive field of centre ``C_i`` is its ``receptive_field`` nearest points
+    The receptive field of center ``C_i`` is its ``receptive_field`` nearest points
     (Euclidean, the distance k-means clusters by). A tie goes to the tied bin
     closest to the field's mean bin, then to the lower one.
 
@@ -71,7 +71,7 @@ def metric_distances(points, centers, metrics):
 
 
 def receptive_fields(points, centers, receptive_field):
-    """Indices ``(k, size)`` of each centre's nearest points (Euclidean), size <= m."""
+    """Indices ``(k, size)`` of each center's nearest points (Euclidean), size <= m."""
     size = min(int(receptive_field), points.shape[0])
     with torch.no_grad():
         return torch.cdist(centers, points).topk(size, dim=1, largest=False).indices
@@ -133,7 +133,7 @@ def intra_cluster_loss(points, point_bins, centers, metrics, receptive_field, ma
 def inter_cluster_loss(points, centers, metrics, alpha):
     """MMC's inter-cluster loss.
 
-    Each point ``x_n`` is assigned to its nearest centre ``i`` (Euclidean, as in
+    Each point ``x_n`` is assigned to its nearest center ``i`` (Euclidean, as in
     k-means); then ``sum_n sum_{j != i} max(0, d_Mi(x_n, C_i) - d_Mj(x_n, C_j) + rho_ij)``
     with ``rho_ij = alpha * ||C_j - C_i||^2``.
     """
@@ -164,7 +164,7 @@ def projection_bias(shared, centers, metrics, metric0, bins=None, eps=1e-12):
     """PDLF's projection bias, averaged over modality blocks.
 
     For each sample and modality block ``f``: ``near`` and ``second`` are the
-    nearest and second-nearest centres under the learned metrics ``M_j``;
+    nearest and second-nearest centers under the learned metrics ``M_j``;
     ``u = f - C_near``, ``v = C_second - C_near`` and the block's bias is the
     M0-projection of ``u`` on ``v``: ``u^T M0 v / sqrt(v^T M0 v)``.
 

@@ -49,9 +49,9 @@ class MMRestModule(nn.Module):
     (zeros when ``projection_bias=False``) and the shared-space points
     ``(n, n_modalities, hidden_dim)``.
 
-    The cluster centres and their sentiment bins are buffers set by the net once
+    The cluster centers and their sentiment bins are buffers set by the net once
     per epoch (see ``_clusters.py``); they travel with ``state_dict`` so early
-    stopping restores centres that match the restored weights.
+    stopping restores centers that match the restored weights.
     """
 
     def __init__(self, specs, hidden_dim=64, decision_dim=50, n_clusters=7, beta=0.01,
@@ -90,6 +90,15 @@ class MMRestModule(nn.Module):
         """Projection bias and nearest / second-nearest clusters under the learned metrics."""
         bins = self.bins if self.signed_bias else None
         return projection_bias(shared, self.centers, self.cluster_metrics(), self.metric, bins)
+
+    def explain(self, **inputs):
+        """``(decision, bias, nearest, second, shared)`` of a batch, for ``embed``.
+
+        The bias is computed even with ``projection_bias=False``.
+        """
+        shared = self.embed(**inputs)
+        bias, nearest, second = self.assign(shared)
+        return self.decision(shared), bias, nearest, second, shared
 
     @torch.no_grad()
     def project_metrics_(self):

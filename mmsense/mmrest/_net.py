@@ -12,7 +12,8 @@ from skorch.utils import to_device, to_tensor
 
 from torch.utils.data import DataLoader, Subset
 
-from ..nn import lengths_key
+from .._contract import modality_input
+from ..nn import LengthBuckets, check_finite_loss
 from ._clusters import fit_centers
 from ._losses import inter_cluster_loss, intra_cluster_loss, sentiment_bins, vote_bins
 
@@ -46,9 +47,9 @@ class MMRestNet(NeuralNet):
       after every epoch's training pass (on the shared-space points that pass
       computed, so no second forward pass) the whole training split is
       re-clustered (``_clusters.py``) and the bins re-voted; validation and the
-      next epoch use these centres;
+      next epoch use these centers;
     * with ``bucket_by_length``, training batches group rows of similar
-      sequence lengths (see :class:`LengthBuckets`).
+      sequence lengths (see :class:`mmsense.nn.LengthBuckets`).
     """
 
     def __init__(self, module, *, mmc, seed, bucket_by_length=True, **kwargs):
@@ -84,16 +85,18 @@ class MMRestNet(NeuralNet):
         with torch.set_grad_enabled(use_mmc and torch.is_grad_enabled()):
             mmc = self.mmc_loss(shared, y_true)
         prefix = "train" if training else "valid"
-        if training:
-            self.epoch_points_.append((shared.detach(), y_true.detach()))
         self.history.record_batch(f"{prefix}_l1", l1.item())
         self.history.record_batch(f"{prefix}_mmc", mmc.item())
         return l1 + self.mmc.eta * mmc if use_mmc else l1
 
     def train_step(self, batch, **fit_params):
         step = super().train_step(batch, **fit_params)
+        check_finite_loss(step["loss"], "MMRestRegressor", len(self.history))
         if not self.mmc.single_metric:
             self.module_.project_metrics_()
+        # the epoch's shared-space points, re-clustered after the epoch (no second pass)
+        shared = step["y_pred"][3].detach()
+        self.epoch_points_.append((shared, to_tensor(batch[1], device=shared.device)))
         return step
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
@@ -124,7 +127,7 @@ class MMRestNet(NeuralNet):
         specs = [s for s in self.module_.encoders.specs if s.is_sequence]
         if not isinstance(inputs, dict) or not specs:
             return None
-        return sum(np.asarray(inputs[lengths_key(s.name)])[rows] / s.n_steps for s in specs)
+        return sum(np.asarray(modality_input(inputs, s)[1])[rows] / s.n_steps for s in specs)
 
     @torch.no_grad()
     def embed_dataset(self, dataset):
@@ -147,30 +150,3 @@ class MMRestNet(NeuralNet):
         module.centers.copy_(torch.as_tensor(centers, dtype=module.centers.dtype))
         module.bins.copy_(torch.as_tensor(bins))
         self.n_reclusters_ += 1
-
-
-class LengthBuckets:
-    """Batch sampler: rows of similar sequence length share a batch, batches in random order.
-
-    The LSTM runs over each batch's longest sequence (``trim_to_longest``), so
-    grouping similar lengths removes most padded steps. Rows are ordered by
-    ``cost`` plus a uniform jitter of ``jitter`` (so batch composition changes
-    between epochs), cut into batches, and the batches shuffled. Uses torch's
-    global generator, seeded by the estimator.
-    """
-
-    def __init__(self, cost, batch_size, jitter=0.1):
-        cost = np.asarray(cost, dtype=np.float64)
-        span = cost.max() - cost.min()
-        self.cost = torch.as_tensor((cost - cost.min()) / span if span > 0 else cost * 0)
-        self.batch_size = batch_size
-        self.jitter = jitter
-
-    def __len__(self):
-        return -(-len(self.cost) // self.batch_size)
-
-    def __iter__(self):
-        key = self.cost + self.jitter * torch.rand(len(self.cost), dtype=self.cost.dtype)
-        batches = torch.argsort(key).split(self.batch_size)
-        for b in torch.randperm(len(batches)).tolist():
-            yield batches[b].tolist()

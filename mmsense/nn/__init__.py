@@ -1,30 +1,47 @@
-"""Torch plumbing shared by the mmsense estimators: device, seeding, encoders, skorch glue."""
+"""Torch plumbing shared by the mmsense estimators.
+
+Device choice, seeding, the skorch glue (``NeuralEstimatorMixin``), the shared
+modality encoders and layer stacks, batching, batched inference, best-epoch
+selection and the non-finite guards.
+"""
 
 from ._base import NeuralEstimatorMixin
+from ._batching import LengthBuckets
+from ._best_epoch import BestWeights, KeepBestEpoch
 from ._device import resolve_device
 from ._encoders import (
     LSTMEncoder,
     ModalityEncoders,
     StaticEncoder,
     TransformerEncoder,
-    lengths_key,
     lengths_to_mask,
-    net_inputs,
     sinusoidal_positions,
 )
-from ._seed import seed_torch, torch_seed_from
+from ._guards import check_finite_loss, check_finite_output
+from ._history import epoch_history
+from ._inference import INFERENCE_BATCH_SIZE, batch_of, module_device, predict_batches
+from ._layers import mlp
+from ._seed import torch_seed_from
 
 __all__ = [
     "NeuralEstimatorMixin",
+    "LengthBuckets",
+    "BestWeights",
+    "KeepBestEpoch",
     "resolve_device",
     "LSTMEncoder",
     "ModalityEncoders",
     "StaticEncoder",
     "TransformerEncoder",
-    "lengths_key",
     "lengths_to_mask",
-    "net_inputs",
     "sinusoidal_positions",
-    "seed_torch",
+    "check_finite_loss",
+    "check_finite_output",
+    "epoch_history",
+    "INFERENCE_BATCH_SIZE",
+    "batch_of",
+    "module_device",
+    "predict_batches",
+    "mlp",
     "torch_seed_from",
 ]

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from torch import nn
 
-
-def lengths_key(name: str) -> str:
-    """Key of a sequence modality's lengths in the network input dict."""
-    return f"{name}__lengths"
+from .._contract import modality_input, sequence_means
 
 
 def lengths_to_mask(lengths: torch.Tensor, n_steps: int) -> torch.Tensor:
@@ -109,8 +105,7 @@ class TransformerEncoder(nn.Module):
         attend = mask | (empty[:, None] & (torch.arange(n_steps, device=mask.device) == 0))
         hidden = self.project(values) + self.positions[:n_steps]
         hidden = self.layers(hidden, src_key_padding_mask=~attend)
-        weights = mask.to(hidden.dtype).unsqueeze(-1)
-        return (hidden * weights).sum(1) / lengths.clamp(min=1).to(hidden.dtype).unsqueeze(-1)
+        return sequence_means(hidden, lengths)
 
 
 class ModalityEncoders(nn.Module):
@@ -124,8 +119,9 @@ class ModalityEncoders(nn.Module):
     **encoder_kwargs
         Passed to the sequence encoder class.
 
-    ``forward(inputs)`` takes the network input dict (see :func:`net_inputs`) and
-    returns ``{name: (n, out_dim) tensor}`` in the specs' order.
+    ``forward(inputs)`` takes the network-input dict (see
+    :func:`mmsense._contract.network_inputs`) and returns ``{name: (n, out_dim) tensor}``
+    in the specs' order.
     """
 
     def __init__(self, specs, out_dim: int, sequence_encoder: str = "lstm", **encoder_kwargs):
@@ -148,28 +144,5 @@ class ModalityEncoders(nn.Module):
         self.encoders = nn.ModuleDict(encoders)
 
     def forward(self, inputs: dict) -> dict:
-        return {
-            spec.name: self.encoders[spec.name](
-                inputs[spec.name], inputs.get(lengths_key(spec.name))
-            )
-            for spec in self.specs
-        }
-
-
-def net_inputs(blocks) -> dict:
-    """Flatten :func:`mmsense._contract.split_modalities` output into a network input dict.
-
-    Keys: each modality's name (float32 values) and, for sequences, ``lengths_key(name)``.
-    skorch slices such a dict by rows and passes its entries to ``forward`` as
-    keyword arguments.
-    """
-    inputs = {}
-    for name, block in blocks.items():
-        # networks compute in float32; float32 input passes through without a copy,
-        # except read-only input (a memmap), which torch cannot wrap safely
-        values = block.values.astype(np.float32, copy=False)
-        inputs[name] = values if values.flags.writeable else values.copy()
-        if block.lengths is not None:
-            inputs[lengths_key(name)] = block.lengths
-    return inputs
-
+        return {spec.name: self.encoders[spec.name](*modality_input(inputs, spec))
+                for spec in self.specs}

@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn.utils.class_weight import compute_class_weight
 
-from mmsense.cmcsl import TorchMLPClassifier
+from mmsense.neural_network import TorchMLPClassifier
 
 
 def _blobs(n=60, seed=0):

@@ -1,8 +1,6 @@
-"""A small skorch-backed MLP classifier: CMCSL's default final classifier."""
+"""A small skorch-backed MLP classifier (CMCSL's default final classifier)."""
 
 from __future__ import annotations
-
-import numbers
 
 import numpy as np
 import torch
@@ -14,7 +12,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
 from torch import nn
 
-from ..nn import NeuralEstimatorMixin
+from ..nn import NeuralEstimatorMixin, check_finite_output, mlp, predict_batches
+from ..utils._param_validation import NEURAL_TRAINING_CONSTRAINTS, Float, Int, StrOptions
 
 
 class _MLPModule(nn.Module):
@@ -22,12 +21,7 @@ class _MLPModule(nn.Module):
 
     def __init__(self, in_features, n_classes, hidden_layer_sizes=(64,), dropout=0.0):
         super().__init__()
-        layers, width = [], in_features
-        for size in hidden_layer_sizes:
-            layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(dropout)]
-            width = size
-        layers.append(nn.Linear(width, n_classes))
-        self.layers = nn.Sequential(*layers)
+        self.layers = mlp([in_features, *hidden_layer_sizes, n_classes], dropout)
 
     def forward(self, X):
         return self.layers(X)
@@ -88,13 +82,24 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from mmsense.cmcsl import TorchMLPClassifier
+    >>> from mmsense.neural_network import TorchMLPClassifier
     >>> X = np.r_[np.zeros((10, 2)), np.ones((10, 2))].astype(np.float32)
     >>> y = np.r_[np.zeros(10), np.ones(10)]
     >>> clf = TorchMLPClassifier(max_epochs=30, lr=0.05, random_state=0, device="cpu")
     >>> clf.fit(X, y).predict([[0, 0], [1, 1]])
     array([0., 1.])
     """
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": [tuple, list],
+        "dropout": [Float(0, 1, closed="left")],
+        "max_epochs": [Int(1)],
+        "batch_size": [Int(1)],
+        "lr": [Float(0, closed="neither")],
+        "weight_decay": [Float(0)],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        **NEURAL_TRAINING_CONSTRAINTS,
+    }
 
     def __init__(self, hidden_layer_sizes=(64,), *, dropout=0.0, max_epochs=50, batch_size=64,
                  lr=1e-3, weight_decay=0.0, class_weight=None, validation_fraction=None,
@@ -112,41 +117,26 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_params(self):
-        self._check_training_params()
-        for name in ("max_epochs", "batch_size"):
-            value = getattr(self, name)
-            if not (isinstance(value, numbers.Integral) and value > 0):
-                raise ValueError(f"{name} must be a positive int; got {value!r}.")
-        sizes = self.hidden_layer_sizes
-        if not (isinstance(sizes, (tuple, list))
-                and all(isinstance(s, numbers.Integral) and s > 0 for s in sizes)):
-            raise ValueError(
-                f"hidden_layer_sizes must be a tuple of positive ints; got {sizes!r}."
-            )
-        if not (self.class_weight is None or self.class_weight == "balanced"
-                or isinstance(self.class_weight, dict)):
-            raise ValueError(
-                "class_weight must be None, 'balanced' or a dict of class -> weight; "
-                f"got {self.class_weight!r}."
-            )
-
     def fit(self, X, y):
         """Fit the network on ``X`` (float matrix) and ``y`` (class labels).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Feature matrix.
+            Training vectors.
         y : array-like of shape (n_samples,)
-            Class labels.
+            Class labels (any hashable values).
 
         Returns
         -------
         self : TorchMLPClassifier
-            The fitted estimator.
+            The fitted classifier.
         """
-        self._check_params()
+        self._validate_params()
+        sizes = self.hidden_layer_sizes
+        if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0
+                   for v in sizes):
+            raise ValueError(f"hidden_layer_sizes must be a tuple of positive ints; got {sizes!r}.")
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -156,12 +146,13 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
             None if self.class_weight is None
             else compute_class_weight(self.class_weight, classes=self.classes_, y=y)
         )
-        seed = self._start_torch_fit()
-        self.net_ = self._build_net(X.shape[1], seed)
-        self.net_.fit(X, y_enc)
+        with self._torch_fit() as seed:
+            self.net_ = self._build_net(X.shape[1], seed, len(X))
+            self.net_.fit(X, y_enc)
+        self.best_epoch_ = self._best_epoch(self.net_)
         return self
 
-    def _build_net(self, n_features, seed):
+    def _build_net(self, n_features, seed, n_samples):
         weight = (None if self.class_weight_ is None
                   else torch.as_tensor(self.class_weight_, dtype=torch.float32))
         return NeuralNetClassifier(
@@ -178,8 +169,8 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             iterator_train__shuffle=True,
-            train_split=self._train_split(seed),
-            callbacks=self._early_stopping_callbacks(),
+            train_split=self._train_split(seed, n_samples),
+            callbacks=self._training_callbacks(validation=self.validation_fraction is not None),
             classes=np.arange(len(self.classes_)),
             device=self.device_,
             verbose=self._verbose_level,
@@ -188,7 +179,9 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _logits(self, X):
         check_is_fitted(self, "net_")
         X = validate_data(self, X, reset=False, dtype=np.float32)
-        return self.net_.forward(X, training=False).cpu().numpy()
+        logits = predict_batches(self.net_.module_, {"X": X})
+        check_finite_output(logits, type(self).__name__, "the class logits")
+        return logits.numpy()
 
     def decision_function(self, X):
         """Class logits; for two classes the logit margin.
