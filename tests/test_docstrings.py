@@ -39,7 +39,14 @@ CLASS_ONLY_CODES = {
             "scikit-learn asks Examples of classes only",
 }
 # "import.path" -> reason, for single objects that cannot pass
-IGNORED_NAMES = {}
+_ALIAS = ("deprecated alias kept for one release; its docstring is the deprecation notice and "
+          "the class is documented under its new name, {new}")
+IGNORED_NAMES = {
+    "mmsense.model_selection.LabelledStratifiedKFold":
+        _ALIAS.format(new="LabeledStratifiedKFold"),
+    "mmsense.model_selection.RepeatedLabelledStratifiedKFold":
+        _ALIAS.format(new="RepeatedLabeledStratifiedKFold"),
+}
 
 
 def api_modules():
