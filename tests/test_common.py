@@ -37,6 +37,9 @@ SMALL_SETTINGS = {
     "TorchMLPClassifier": [dict(max_epochs=20, lr=0.05, device="cpu", random_state=0)],
     # string input only: parametrize_with_checks yields the checks that need no numbers
     "TextEmbedder": [dict(device="cpu")],
+    # file paths only (like TextEmbedder's strings): the checks that need no numbers
+    "AudioFeatures": [{}],
+    "FaceFeatures": [{}],
 }
 
 

@@ -101,11 +101,13 @@ def test_validation_mae_selects_the_kept_epoch(data):
 
 def test_predefined_validation_data(data):
     X, y, spec = data
-    # patience=None keeps the last epoch, whose valid_l1 is then the model's validation MAE
+    # the kept epoch is the one with the lowest valid_l1, which is the model's validation MAE
     reg = _tiny(spec, patience=None).fit(X[:60], y[:60], validation_data=(X[60:], y[60:]))
     assert reg.net_.train_split is None  # the validation data is not kept
     mae = np.abs(reg.predict(X[60:]) - y[60:]).mean()
-    assert reg.history_[-1]["valid_l1"] == pytest.approx(mae, rel=1e-4)
+    valid_l1 = [row["valid_l1"] for row in reg.history_]
+    assert reg.best_epoch_ == int(np.argmin(valid_l1)) + 1
+    assert valid_l1[reg.best_epoch_ - 1] == pytest.approx(mae, rel=1e-4)
 
 
 def test_ablations(data):

@@ -13,7 +13,7 @@ import importlib
 import sys
 
 # Command modules, in the order ``--help`` lists them.
-COMMANDS = ("demo",)
+COMMANDS = ("demo", "extract")
 
 
 class CommandError(Exception):

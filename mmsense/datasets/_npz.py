@@ -16,7 +16,7 @@ from ._checks import normalise_split
 
 # Bumped when the keys or their meaning change; load_dataset refuses newer files.
 FORMAT_VERSION = 1
-_KEYS = {"X", "y", "ids", "split", "modalities", "format_version"}
+_KEYS = {"X", "y", "ids", "split", "modalities", "format_version", "metadata"}
 
 
 def _spec_to_json(modalities, n_columns):
@@ -43,7 +43,7 @@ def _optional_column(name, values, n_rows):
     return values
 
 
-def save_dataset(path, X, y=None, *, modalities=None, ids=None, split=None):
+def save_dataset(path, X, y=None, *, modalities=None, ids=None, split=None, metadata=None):
     """Write a dataset in the input contract to one ``.npz`` file.
 
     Parameters
@@ -60,6 +60,10 @@ def save_dataset(path, X, y=None, *, modalities=None, ids=None, split=None):
         Row identifiers (e.g. clip ids), stored as strings.
     split : array-like of shape (n_samples,), default=None
         ``"train"``, ``"valid"`` (or ``"dev"``) or ``"test"`` per row.
+    metadata : dict, default=None
+        JSON-serialisable facts about the data, stored as JSON (e.g. the
+        ``{"extraction": settings}`` that ``mmsense extract`` writes so that new
+        clips can be featurised the same way).
 
     Returns
     -------
@@ -90,6 +94,10 @@ def save_dataset(path, X, y=None, *, modalities=None, ids=None, split=None):
         "modalities": np.array(_spec_to_json(modalities, X.shape[1])),
         "format_version": np.array(FORMAT_VERSION),
     }
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            raise ValueError(f"metadata must be a dict; got {type(metadata).__name__}.")
+        arrays["metadata"] = np.array(json.dumps(metadata))
     if (y := _optional_column("y", y, n_rows)) is not None:
         arrays["y"] = y
     if (ids := _optional_column("ids", ids, n_rows)) is not None:
@@ -115,7 +123,8 @@ def load_dataset(path):
     -------
     Bunch
         ``data`` (X), ``target`` (y or None), ``modalities`` (the modalities), ``ids``
-        (or None), ``split`` (or None) and ``filename``, as the other loaders.
+        (or None), ``split`` (or None), ``metadata`` (dict or None) and
+        ``filename``, as the other loaders.
 
     See Also
     --------
@@ -140,5 +149,6 @@ def load_dataset(path):
         modalities = _spec_from_json(str(npz["modalities"]))
         parse_modalities(modalities, X.shape[1])
         extra = {key: (npz[key] if key in keys else None) for key in ("y", "ids", "split")}
+        metadata = json.loads(str(npz["metadata"])) if "metadata" in keys else None
     return Bunch(data=X, target=extra["y"], modalities=modalities, ids=extra["ids"],
-                 split=extra["split"], filename=source)
+                 split=extra["split"], metadata=metadata, filename=source)

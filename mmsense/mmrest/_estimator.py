@@ -278,7 +278,8 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         ndarray of shape (n_samples,)
             Predicted sentiment scores.
         """
-        prediction = predict_batches(self.net_.module_, self._inputs_for_inference(X))[0]
+        inputs = self._inputs_for_inference(X)
+        prediction = predict_batches(self.net_.module_, inputs)[0]
         check_finite_output(prediction, type(self).__name__, "the prediction")
         return prediction.numpy().astype(np.float64)
 
@@ -302,8 +303,9 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
             with ``projection_bias=False``); ``decision``: ndarray (n_samples,),
             the decision score y'.
         """
+        inputs = self._inputs_for_inference(X)
         decision, bias, nearest, second, shared = predict_batches(
-            self.net_.module_, self._inputs_for_inference(X), method="explain")
+            self.net_.module_, inputs, method="explain")
         check_finite_output(shared, type(self).__name__, "the embedding")
         return Bunch(
             embedding=shared.numpy().astype(np.float64),
