@@ -175,7 +175,6 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "backreferences_dir": "gen_modules/backreferences",
     "doc_module": ("mmsense",),
-    "reference_url": {"mmsense": None},
     "abort_on_example_error": True,
     "remove_config_comments": True,
     "matplotlib_animations": False,
