@@ -17,26 +17,24 @@ rows. ``--full`` runs every classifier everywhere (about an hour on 2 cores).
 The accuracy part runs torch on one thread (tiny matrices: a second thread only
 adds OpenMP overhead on a shared CPU); the throughput part uses all threads.
 
-    OMP_NUM_THREADS=2 python benchmarks/bench_cmcsl.py --quick    # ~3 min smoke run
-    OMP_NUM_THREADS=2 python benchmarks/bench_cmcsl.py            # default (~25 min)
-    OMP_NUM_THREADS=2 python benchmarks/bench_cmcsl.py --full     # full grid
-    python benchmarks/bench_cmcsl.py --skip-accuracy              # throughput only
-    python benchmarks/bench_cmcsl.py --skip-accuracy --device cuda  # throughput on a GPU
+    OMP_NUM_THREADS=2 python -m benchmarks.bench_cmcsl --quick    # ~3 min smoke run
+    OMP_NUM_THREADS=2 python -m benchmarks.bench_cmcsl            # default (~25 min)
+    OMP_NUM_THREADS=2 python -m benchmarks.bench_cmcsl --full     # full grid
+    python -m benchmarks.bench_cmcsl --skip-accuracy              # throughput only
+    python -m benchmarks.bench_cmcsl --skip-accuracy --device cuda  # throughput on a GPU
     # one slice of the grid, MLP only, means written to JSON (run many side by side)
-    python benchmarks/bench_cmcsl.py --full --classifiers MLP --no-sklearn-baselines \
+    python -m benchmarks.bench_cmcsl --full --classifiers MLP --no-sklearn-baselines \
         --scenarios weak-2mod --tasks binary --budgets 1 --skip-throughput --json out.json
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import resource
 import sys
 import time
-from pathlib import Path
+from functools import partial
 
 import numpy as np
+import torch
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
@@ -44,14 +42,12 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.naive_bayes import GaussianNB
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mmsense._contract import parse_modalities  # noqa: E402
-from mmsense.cmcsl import CMCSLSelfLabeler, TorchMLPClassifier  # noqa: E402
-from mmsense.cmcsl._features import make_preprocessor, pool_modalities  # noqa: E402
-from mmsense.cmcsl._propagation import propagate  # noqa: E402
-from mmsense.cmcsl._resolution import median_scale, modality_scores, resolve  # noqa: E402
-from mmsense.datasets import make_multimodal_sentiment  # noqa: E402
+from benchmarks._common import (add_device_option, add_json_option, hide_labels, load_average,
+                                make_parser, make_preprocessor, md_header, md_row, median_scale,
+                                median_seconds, modality_scores, modality_vectors,
+                                parse_modalities, peak_rss_mib, propagate, resolve, write_json)
+from mmsense import CMCSLSelfLabeler, TorchMLPClassifier
+from mmsense.datasets import make_multimodal_sentiment
 
 BUDGETS = (1, 2, 5, 10, 20)
 RULES = ("euclidean", "median_scaled", "ratio")
@@ -103,19 +99,10 @@ def methods(n_modalities):
     return out
 
 
-def mask_budget(y, budget, rng):
-    """Keep ``budget`` random labelled rows per class, -1 elsewhere."""
-    out = np.full_like(y, -1)
-    for c in np.unique(y):
-        rows = rng.choice(np.flatnonzero(y == c), size=min(budget, (y == c).sum()), replace=False)
-        out[rows] = c
-    return out
-
-
 def features(X_train, X_test, spec):
     """Per-modality preprocessed vectors (fitted on train), as CMCSL sees them."""
     specs = parse_modalities(spec, X_train.shape[1])
-    train, test = pool_modalities(X_train, specs), pool_modalities(X_test, specs)
+    train, test = modality_vectors(X_train, specs), modality_vectors(X_test, specs)
     out = {}
     for name in train:
         pre = make_preprocessor("l2_standard").fit(train[name])
@@ -141,7 +128,7 @@ def sklearn_baselines(feats, y_semi, y_test, clf):
 
 
 def run_fold(X, y, spec, train, test, budget, rng, clfs, with_baselines, full):
-    y_semi = mask_budget(y[train], budget, rng)
+    y_semi = hide_labels(y[train], rng, per_class=budget)
     out = {}
     for clf_name, clf in clfs.items():
         for label, params in methods(len(spec)):
@@ -161,8 +148,7 @@ def run_fold(X, y, spec, train, test, budget, rng, clfs, with_baselines, full):
             for label, scores in sklearn_baselines(feats, y_semi, y[test], clf).items():
                 if label == "LabelSpreading" and clf_name != next(iter(clfs)):
                     continue  # does not depend on the classifier
-                key = "LabelSpreading" if label == "LabelSpreading" else f"SelfTraining"
-                out[(clf_name if label != "LabelSpreading" else "-", key)] = scores
+                out[(clf_name if label != "LabelSpreading" else "-", label)] = scores
     return out
 
 
@@ -186,16 +172,14 @@ def evaluate(scenario, task, budgets, clfs, n_samples, with_baselines=True, full
 def print_table(title, results, budgets, views):
     keys = sorted({k[1:] for k in results}, key=lambda k: (k[0], _method_order(k[1])))
     print(f"\n## {title}")
-    header = "| clf | method | " + " | ".join(f"b={b}" for b in budgets) + " |"
     print(f"balanced accuracy, mean of 5x2 CV, cells = {' / '.join(views)}")
-    print(header)
-    print("|" + "---|" * (len(budgets) + 2))
+    print(md_header(["clf", "method", *(f"b={b}" for b in budgets)]))
     for clf, method in keys:
         cells = []
         for b in budgets:
             store = results.get((b, clf, method))
             cells.append(" / ".join(f"{np.mean(store[v]):.3f}" for v in views) if store else "")
-        print(f"| {clf} | {method} | " + " | ".join(cells) + " |")
+        print(md_row([clf, method, *cells]))
 
 
 def _method_order(m):
@@ -226,14 +210,23 @@ def print_targets(title, results, budgets, weak, strong, small=(1, 2, 5)):
                       + " ".join(f"{d:+.3f}" for d in strong_delta))
 
 
+def propagate_and_resolve(mods, labelled, y, n_classes, chunk_size, device):
+    """CMCSL's propagation in every modality, then the ratio resolution across them."""
+    labels, scores = [], []
+    for Z in mods:
+        prop = propagate(Z, labelled, y, n_classes, chunk_size=chunk_size, device=device)
+        labels.append(prop.labels)
+        scores.append(modality_scores(prop.class_distances, "ratio",
+                                      median_scale(prop.class_distances, ~labelled)))
+    return resolve(np.stack(labels), np.stack(scores))
+
+
 def throughput(sizes, n_seeds, n_features, n_classes, chunk_size, repeats, device="cpu"):
     print(f"\n## propagation throughput: 2 modalities x {n_features} features, {n_seeds} seeds, "
           f"{n_classes} classes, chunk_size={chunk_size}, nearest_seed + ratio resolution, "
           f"device {device}")
-    import torch
-    print(f"torch threads: {torch.get_num_threads()}", flush=True)
-    print("| rows | median s | runs | rows/s | matmul GFLOP/s | peak RSS GB |")
-    print("|---|---|---|---|---|---|")
+    print(f"torch threads: {torch.get_num_threads()}, {load_average()}", flush=True)
+    print(md_header(["rows", "median s", "runs", "rows/s", "matmul GFLOP/s", "peak RSS GB"]))
     for n in sizes:
         rng = np.random.default_rng(0)
         mods = [rng.standard_normal((n, n_features), dtype=np.float32) for _ in range(2)]
@@ -241,27 +234,18 @@ def throughput(sizes, n_seeds, n_features, n_classes, chunk_size, repeats, devic
         seeds = rng.choice(n, n_seeds, replace=False)
         y[seeds] = np.arange(n_seeds) % n_classes
         labelled = y >= 0
-        times = []
-        for _ in range(repeats if n < 10**6 else max(1, repeats - 1)):
-            t0 = time.perf_counter()
-            labels, scores = [], []
-            for Z in mods:
-                prop = propagate(Z, labelled, y, n_classes, chunk_size=chunk_size, device=device)
-                labels.append(prop.labels)
-                scores.append(modality_scores(prop.class_distances, "ratio",
-                                              median_scale(prop.class_distances, ~labelled)))
-            resolve(np.stack(labels), np.stack(scores))
-            times.append(time.perf_counter() - t0)
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-        med = float(np.median(times))
+        run = partial(propagate_and_resolve, mods, labelled, y, n_classes, chunk_size, device)
+        n_runs = repeats if n < 10**6 else max(1, repeats - 1)
+        med, _ = median_seconds(run, n_runs)
+        rss = peak_rss_mib() / 2**10
         gflops = 2 * 2 * n * n_seeds * n_features / med / 1e9  # 2 modalities, 2 FLOP per MAC
-        print(f"| {n:,} | {med:.2f} | {len(times)} | {n / med:,.0f} | {gflops:.0f} | {rss:.1f} |",
-              flush=True)
-        del mods
+        print(md_row([f"{n:,}", f"{med:.2f}", n_runs, f"{n / med:,.0f}", f"{gflops:.0f}",
+                      f"{rss:.1f}"]), flush=True)
+        del run, mods
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def parse_args(argv=None):
+    p = make_parser(__doc__)
     p.add_argument("--full", action="store_true", help="MLP on every scenario and budget")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: weak-2mod binary, GaussianNB only, budgets 1 5 20, "
@@ -273,7 +257,8 @@ def main(argv=None):
     p.add_argument("--skip-accuracy", action="store_true")
     p.add_argument("--skip-throughput", action="store_true")
     p.add_argument("--sizes", type=float, nargs="+", default=[1e4, 1e5, 1e6])
-    p.add_argument("--seeds", type=int, default=300)
+    p.add_argument("--seeds", type=int, default=300,
+                   help="throughput: labelled seed rows (not random seeds)")
     p.add_argument("--chunk-size", type=int, default=65536)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--classifiers", nargs="+", choices=("GNB", "LR", "MLP"), default=None,
@@ -281,55 +266,64 @@ def main(argv=None):
     p.add_argument("--no-sklearn-baselines", action="store_true",
                    help="skip LabelSpreading and SelfTraining")
     p.add_argument("--mlp-device", default="auto", help="torch device of the MLP classifier")
-    p.add_argument("--json", default=None,
-                   help="also write every (budget, classifier, method, view) mean to this file")
-    p.add_argument("--device", default="cpu",
-                   help="torch device for the throughput part (host arrays in and out)")
+    add_json_option(p, "also write every (budget, classifier, method, view) mean to this file")
+    add_device_option(p, "cpu", "torch device for the throughput part (host arrays in and out)")
     args = p.parse_args(argv)
     if args.quick:
         args.scenarios, args.tasks, args.budgets = ["weak-2mod"], ["binary"], [1, 5, 20]
         args.sizes = [s for s in args.sizes if s <= 1e5]
-    start = time.perf_counter()
-    import torch
-    n_threads = torch.get_num_threads()
+    return args
+
+
+def accuracy_section(args, scenario, task, clfs):
+    """Evaluate one (scenario, task), print its table and targets; return its results."""
+    t0 = time.perf_counter()
+    first = {"GNB": clfs["GNB"]} if not args.full else clfs
+    results, weak, strong = evaluate(scenario, task, args.budgets, first, args.n_samples,
+                                     full=args.full,
+                                     with_baselines=not args.no_sklearn_baselines)
+    if (not args.full and not args.quick and scenario == args.scenarios[0]
+            and task == args.tasks[0]):
+        more = {k: v for k, v in clfs.items() if k != "GNB"}
+        extra, _, _ = evaluate(scenario, task, [b for b in args.budgets if b in (1, 5)],
+                               more, args.n_samples)
+        print(f"(LR, MLP: {time.perf_counter() - t0:.0f} s)", flush=True)
+        results.update(extra)
+    title = f"{scenario} {task} (n={args.n_samples}; weak={weak}, strong={strong})"
+    print_table(title, results, args.budgets, [weak, strong, "fused"])
+    print_targets(title, results, args.budgets, weak, strong)
+    print(f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    return [dict(scenario=scenario, task=task, budget=k[0], clf=k[1], method=k[2],
+                 weak=weak, strong=strong,
+                 views={view: float(np.mean(v)) for view, v in store.items()})
+            for k, store in results.items()]
+
+
+def run_accuracy(args):
+    clfs = classifiers(args.mlp_device)
+    if args.classifiers:
+        clfs = {k: v for k, v in clfs.items() if k in args.classifiers}
     all_results = []
+    for scenario in args.scenarios:
+        for task in args.tasks:
+            all_results.extend(accuracy_section(args, scenario, task, clfs))
+            if args.json:
+                write_json(args.json, all_results)
+            sys.stdout.flush()
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    start = time.perf_counter()
+    n_threads = torch.get_num_threads()
     if not args.skip_accuracy:
         torch.set_num_threads(1)
-        clfs = classifiers(args.mlp_device)
-        if args.classifiers:
-            clfs = {k: v for k, v in clfs.items() if k in args.classifiers}
-        first = {"GNB": clfs["GNB"]} if not args.full else clfs
-        for scenario in args.scenarios:
-            for task in args.tasks:
-                t0 = time.perf_counter()
-                results, weak, strong = evaluate(scenario, task, args.budgets, first,
-                                                 args.n_samples, full=args.full,
-                                                 with_baselines=not args.no_sklearn_baselines)
-                if (not args.full and not args.quick and scenario == args.scenarios[0]
-                        and task == args.tasks[0]):
-                    more = {k: v for k, v in clfs.items() if k != "GNB"}
-                    extra, _, _ = evaluate(scenario, task, [b for b in args.budgets if b in (1, 5)],
-                                           more, args.n_samples)
-                    print(f"(LR, MLP: {time.perf_counter() - t0:.0f} s)", flush=True)
-                    results.update(extra)
-                views = [weak, strong, "fused"]
-                title = f"{scenario} {task} (n={args.n_samples}; weak={weak}, strong={strong})"
-                print_table(title, results, args.budgets, views)
-                print_targets(title, results, args.budgets, weak, strong)
-                print(f"({time.perf_counter() - t0:.0f} s)", flush=True)
-                if args.json:
-                    all_results.extend(
-                        dict(scenario=scenario, task=task, budget=k[0], clf=k[1], method=k[2],
-                             weak=weak, strong=strong,
-                             views={view: float(np.mean(v)) for view, v in store.items()})
-                        for k, store in results.items())
-                    Path(args.json).write_text(json.dumps(all_results, indent=1))
-                sys.stdout.flush()
+        run_accuracy(args)
     if not args.skip_throughput:
         torch.set_num_threads(n_threads)
         throughput([int(s) for s in args.sizes], args.seeds, 512, 5, args.chunk_size,
                    args.repeats, args.device)
-    print(f"\ntotal {time.perf_counter() - start:.0f} s")
+    print(f"\ntotal {time.perf_counter() - start:.0f} s ({load_average()})")
 
 
 if __name__ == "__main__":

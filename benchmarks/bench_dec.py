@@ -9,7 +9,7 @@ CMU-MOSI text features (binary polarity ``score >= 0``, standard split):
 (d) spread    sklearn LabelSpreading (kNN kernel) on the same features
 (e) selftrain sklearn SelfTrainingClassifier(LogisticRegression) on the same features
 (o) Bayes     synthetic data only: the Bayes-optimal prediction from the generator's
-              own parameters (``synthetic_oracle.py``), the ceiling of every method
+              own parameters (``benchmarks.synthetic_oracle``), the ceiling of every method
 
 "The same features" are the standardised inputs each modality gives the
 network, pooled over real steps for the sklearn baselines (which need a fixed
@@ -18,92 +18,30 @@ classes and (b, c) of the network's cluster assignment, seconds per epoch per
 phase and parameter counts. The default run is small (CPU shared); ``--full``
 gives the issue's whole curve.
 
-    python benchmarks/bench_dec.py                 # default: 40% labelled, 1 seed
-    python benchmarks/bench_dec.py --full          # 0.1 .. 1.0, 3 seeds
+    python -m benchmarks.bench_dec                 # default: 40% labelled, 1 seed
+    python -m benchmarks.bench_dec --full          # 0.1 .. 1.0, 3 seeds
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-import time
-from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, normalized_mutual_info_score
-from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 
-from mmsense._contract import parse_modalities, split_modalities
-from mmsense.datasets import make_multimodal_sentiment
-from mmsense.dec import DECClassifier, DECPretrainer
-from mmsense.preprocessing import ModalityScaler
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.bench_mmrest import CACHE_DIR as TEXT_CACHE_DIR  # noqa: E402
-from benchmarks.bench_mmrest import MOSI_SIZES  # noqa: E402  (train / valid / test segments)
-from benchmarks.synthetic_oracle import oracle_accuracy  # noqa: E402
+from benchmarks._common import (TEXT_CACHE_DIR, add_data_dir_option, add_json_option,
+                                add_seed_options, append_json_lines, dec_autoencoder_size,
+                                dec_sklearn_baselines, hide_labels, load_average, make_parser,
+                                mosi_task, seed_range, synthetic_task, timed)
+from benchmarks.synthetic_oracle import oracle_accuracy
+from mmsense import DECClassifier, DECPretrainer
 
 FULL_FRACTIONS = (0.1, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
-@dataclass
-class Task:
-    name: str
-    spec: dict
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    oracle_acc: float | None = None  # Bayes-optimal test accuracy (synthetic data only)
-
-    def pooled(self, X):
-        """Each modality's features averaged over its real steps, side by side."""
-        blocks = split_modalities(X, parse_modalities(self.spec, X.shape[1]))
-        return np.hstack([
-            b.values if b.lengths is None else b.values.sum(1) / np.maximum(b.lengths, 1)[:, None]
-            for b in blocks.values()
-        ])
-
-
-def scaled(name, spec, X_train, y_train, X_test, y_test) -> Task:
-    scaler = ModalityScaler(modalities=spec).fit(X_train)
-    return Task(name, spec, scaler.transform(X_train), y_train, scaler.transform(X_test), y_test)
-
-
-def synthetic_task(noise: float, seed: int) -> Task:
-    n_train, _, n_test = MOSI_SIZES
-    X, y, spec, latent = make_multimodal_sentiment(
-        n_train + n_test, task="binary", noise=noise, random_state=seed, return_latent=True)
-    task = scaled(f"synthetic(noise={noise})", spec, X[:n_train], y[:n_train], X[n_train:],
-                  y[n_train:])
-    task.oracle_acc, _ = oracle_accuracy(X[n_train:], y[n_train:], spec, latent)
+def synthetic_task_with_oracle(noise: float, seed: int):
+    """The synthetic task of draw ``seed``, with its Bayes-optimal test accuracy."""
+    task, X_test_raw, latent = synthetic_task(noise, seed)
+    task.oracle_acc, _ = oracle_accuracy(X_test_raw, task.y_test, task.spec, latent)
     return task
-
-
-def mosi_task(cache_dir) -> Task:
-    from mmsense.datasets import load_msa_transcripts
-    from mmsense.feature_extraction import TextEmbedder
-
-    mosi = load_msa_transcripts("mosi")
-    features = TextEmbedder(cache_dir=cache_dir).fit_transform(mosi.data)
-    y = (mosi.target >= 0).astype(np.int64)
-    train, test = mosi.split == "train", mosi.split == "test"
-    spec = {"text": features.shape[1]}
-    return scaled("CMU-MOSI text", spec, features[train], y[train], features[test], y[test])
-
-
-def hide_labels(y, fraction, rng):
-    """Keep ``fraction`` of each class labelled (at least one row); the rest become -1."""
-    kept = np.full_like(y, -1)
-    for cls in np.unique(y):
-        rows = np.flatnonzero(y == cls)
-        n_keep = max(1, int(round(fraction * len(rows))))
-        chosen = rng.choice(rows, n_keep, replace=False)
-        kept[chosen] = y[chosen]
-    return kept
 
 
 def pretrainer(spec, args, seed, clustering=True):
@@ -127,27 +65,26 @@ def network_methods(spec, args, seed) -> dict:
     }
 
 
-def sklearn_methods(seed) -> dict:
-    return {
-        "(d) spread": LabelSpreading(kernel="knn", n_neighbors=10, max_iter=100),
-        "(e) selftrain": SelfTrainingClassifier(LogisticRegression(max_iter=2000)),
-    }
-
-
 def mean_dur(history):
     return np.mean([row["dur"] for row in history]) if history else np.nan
 
 
+COLUMNS = ("acc", "nmi_pred", "nmi_clusters", "s_ae", "s_dec", "dec_epochs", "s_ft", "fit_s",
+           "params")
+
+
+def scores(task, pred, seconds) -> dict:
+    """One result row: the test scores of ``pred``, NaN for the network-only columns."""
+    return {**dict.fromkeys(COLUMNS, np.nan),
+            "acc": accuracy_score(task.y_test, pred),
+            "nmi_pred": normalized_mutual_info_score(task.y_test, pred), "fit_s": seconds}
+
+
 def run_network(clf, task, y_partial) -> dict:
-    start = time.perf_counter()
-    clf.fit(task.X_train, y_partial)
-    seconds = time.perf_counter() - start
-    pred = clf.predict(task.X_test)
-    row = {"acc": accuracy_score(task.y_test, pred),
-           "nmi_pred": normalized_mutual_info_score(task.y_test, pred),
-           "nmi_clusters": np.nan, "s_ae": np.nan, "s_dec": np.nan, "dec_epochs": np.nan,
-           "s_ft": mean_dur(clf.history_), "fit_s": seconds,
-           "params": sum(p.numel() for p in clf.net_.module_.parameters())}
+    seconds, _ = timed(lambda: clf.fit(task.X_train, y_partial))
+    row = scores(task, clf.predict(task.X_test), seconds)
+    row.update(s_ft=mean_dur(clf.history_),
+               params=sum(p.numel() for p in clf.net_.module_.parameters()))
     pre = clf.pretrainer_
     if pre is not None:
         clusters = pre.classes_[pre.predict(task.X_test)]
@@ -158,18 +95,8 @@ def run_network(clf, task, y_partial) -> dict:
 
 
 def run_sklearn(est, task, y_partial) -> dict:
-    start = time.perf_counter()
-    est.fit(task.pooled(task.X_train), y_partial)
-    seconds = time.perf_counter() - start
-    pred = est.predict(task.pooled(task.X_test))
-    return {"acc": accuracy_score(task.y_test, pred),
-            "nmi_pred": normalized_mutual_info_score(task.y_test, pred),
-            "nmi_clusters": np.nan, "s_ae": np.nan, "s_dec": np.nan, "dec_epochs": np.nan,
-            "s_ft": np.nan, "fit_s": seconds, "params": np.nan}
-
-
-COLUMNS = ("acc", "nmi_pred", "nmi_clusters", "s_ae", "s_dec", "dec_epochs", "s_ft", "fit_s",
-           "params")
+    seconds, _ = timed(lambda: est.fit(task.pooled(task.X_train), y_partial))
+    return scores(task, est.predict(task.pooled(task.X_test)), seconds)
 
 
 def print_table(task_name, fraction, results):
@@ -184,9 +111,25 @@ def print_table(task_name, fraction, results):
         print(f"{method:<14}{cells}", flush=True)
 
 
-def n_params(pre, spec, n_classes=2):
-    module = pre._build_module(parse_modalities(spec), n_classes)
-    return sum(p.numel() for p in module.parameters())
+def print_task_header(task, args):
+    print(f"\n== {task.name}: {len(task.X_train)} train / {len(task.X_test)} test rows, "
+          f"{task.X_train.shape[1]} columns, spec {task.spec}")
+    print(f"autoencoder parameters (encoder + decoders + centres): benchmark architecture "
+          f"{dec_autoencoder_size(pretrainer(task.spec, args, 0), task.spec)}, DECPretrainer "
+          f"defaults {dec_autoencoder_size(DECPretrainer(modalities=task.spec), task.spec)} "
+          "(paper: about 851K)", flush=True)
+
+
+def run_seed(task, args, fraction, seed, results):
+    """Fit every method on ``task`` with ``fraction`` of its labels; append to ``results``."""
+    y_partial = hide_labels(task.y_train, np.random.RandomState(seed), fraction=fraction)
+    for name, clf in network_methods(task.spec, args, seed).items():
+        results.setdefault(name, []).append(run_network(clf, task, y_partial))
+    for name, est in dec_sklearn_baselines().items():
+        results.setdefault(name, []).append(run_sklearn(est, task, y_partial))
+    if task.oracle_acc is not None:
+        results.setdefault("(o) Bayes", []).append(
+            {c: task.oracle_acc if c == "acc" else np.nan for c in COLUMNS})
 
 
 def run_task(task, args, task_for_seed=None):
@@ -196,34 +139,20 @@ def run_task(task, args, task_for_seed=None):
     (``--redraw-data``); ``task`` is then seed 0's draw, used for the header.
     """
     summary = {}
-    print(f"\n== {task.name}: {len(task.X_train)} train / {len(task.X_test)} test rows, "
-          f"{task.X_train.shape[1]} columns, spec {task.spec}")
-    print(f"autoencoder parameters (encoder + decoders + centres): benchmark architecture "
-          f"{n_params(pretrainer(task.spec, args, 0), task.spec)}, DECPretrainer defaults "
-          f"{n_params(DECPretrainer(modalities=task.spec), task.spec)} (paper: about 851K)",
-          flush=True)
-    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    print_task_header(task, args)
+    seeds = seed_range(args)
     for fraction in args.fractions:
         results = {}
         for seed in seeds:
             if task_for_seed is not None:
                 task = task_for_seed(seed)
-            y_partial = hide_labels(task.y_train, fraction, np.random.RandomState(seed))
-            for name, clf in network_methods(task.spec, args, seed).items():
-                results.setdefault(name, []).append(run_network(clf, task, y_partial))
-            for name, est in sklearn_methods(seed).items():
-                results.setdefault(name, []).append(run_sklearn(est, task, y_partial))
-            if task.oracle_acc is not None:
-                results.setdefault("(o) Bayes", []).append(
-                    {c: task.oracle_acc if c == "acc" else np.nan for c in COLUMNS})
+            run_seed(task, args, fraction, seed, results)
         print_table(task.name, fraction, results)
         if args.json:
-            with open(args.json, "a") as out:
-                for method, rows in results.items():
-                    for seed, row in zip(seeds, rows):
-                        out.write(json.dumps({"dataset": task.name, "fraction": fraction,
-                                              "seed": seed, "method": method,
-                                              "acc": row["acc"]}) + "\n")
+            append_json_lines(args.json, (
+                {"dataset": task.name, "fraction": fraction, "seed": seed, "method": method,
+                 "acc": row["acc"]}
+                for method, rows in results.items() for seed, row in zip(seeds, rows)))
         summary[fraction] = {m: np.mean([r["acc"] for r in rows]) for m, rows in results.items()}
     return summary
 
@@ -239,12 +168,13 @@ def print_target(task_name, summary):
           + f" -> {'MET' if met else 'NOT met'}")
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv=None):
+    parser = make_parser(__doc__)
     parser.add_argument("--full", action="store_true",
                         help="fractions 0.1..1.0 and 3 seeds (long: tens of minutes)")
     parser.add_argument("--fractions", type=float, nargs="+", default=None)
-    parser.add_argument("--seeds", type=int, default=None)
+    add_seed_options(parser, None, "seeds (label masks, networks, --redraw-data draws); "
+                                   "default 1, 3 with --full")
     parser.add_argument("--datasets", nargs="+", default=["synthetic", "synthetic-hard", "mosi"],
                         choices=["synthetic", "synthetic-hard", "mosi"])
     parser.add_argument("--noise", type=float, default=4.0, help="synthetic noise sd")
@@ -255,19 +185,16 @@ def parse_args():
     parser.add_argument("--dec-epochs", type=int, default=20)
     parser.add_argument("--finetune-epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=5)
-    parser.add_argument("--first-seed", type=int, default=0,
-                        help="seeds (label masks, networks, --redraw-data draws) are "
-                             "first-seed .. first-seed + seeds - 1")
-    parser.add_argument("--json", default=None,
-                        help="also write every (dataset, fraction, seed, method) accuracy here, "
-                             "one JSON object per line, for paired comparisons")
+    add_json_option(parser, "also write every (dataset, fraction, seed, method) accuracy here, "
+                            "one JSON object per line, for paired comparisons")
     parser.add_argument("--redraw-data", action="store_true",
                         help="synthetic data: a new draw (random_state=seed) for every seed "
                              "instead of draw 0 for all")
     parser.add_argument("--cache-dir", default=str(TEXT_CACHE_DIR),
                         help="TextEmbedder cache for the MOSI transcripts (shared with "
-                             "bench_mmrest.py; entries are keyed by model and settings)")
-    args = parser.parse_args()
+                             "bench_mmrest; entries are keyed by model and settings)")
+    add_data_dir_option(parser)
+    args = parser.parse_args(argv)
     if args.fractions is None:
         args.fractions = FULL_FRACTIONS if args.full else (0.4,)
     if args.seeds is None:
@@ -275,20 +202,25 @@ def parse_args():
     return args
 
 
-def main():
-    args = parse_args()
-    print(f"settings: {vars(args)}")
-    start = time.perf_counter()
+def run_datasets(args):
     for dataset in args.datasets:
         if dataset == "mosi":
-            task = mosi_task(args.cache_dir)
+            task = mosi_task(args.cache_dir, args.data_dir)
             print_target(task.name, run_task(task, args))
             continue
         noise = args.noise if dataset == "synthetic" else args.hard_noise
-        task = synthetic_task(noise, seed=0)
-        redraw = (lambda seed: synthetic_task(noise, seed=seed)) if args.redraw_data else None
+        task = synthetic_task_with_oracle(noise, seed=0)
+        redraw = ((lambda seed: synthetic_task_with_oracle(noise, seed=seed))
+                  if args.redraw_data else None)
         print_target(task.name, run_task(task, args, redraw))
-    print(f"\ntotal {time.perf_counter() - start:.0f} s")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    print(f"settings: {vars(args)}")
+    print(load_average(), flush=True)
+    seconds, _ = timed(lambda: run_datasets(args))
+    print(f"\ntotal {seconds:.0f} s ({load_average()})")
 
 
 if __name__ == "__main__":

@@ -5,23 +5,24 @@ numpy<2, so it cannot share mmsense's environment. Measure it in a separate one:
 
     python -m venv /work/venvs/mediapipe
     /work/venvs/mediapipe/bin/pip install "mediapipe==0.10.21" av
-    /work/venvs/mediapipe/bin/python benchmarks/bench_mediapipe_faces.py CLIP.mp4
+    /work/venvs/mediapipe/bin/python -m benchmarks.bench_mediapipe_faces CLIP.mp4
 
 Sockets are blocked while it runs, so a model download would fail loudly.
-Prints the load (uptime), model load time, per-frame speed (median of 3 runs)
-and how many sampled frames had a face.
+Prints the load average, model load time, per-frame speed (median of 3 runs)
+and how many sampled frames had a face. It imports neither mmsense nor
+``benchmarks._common`` (which does): that venv has no mmsense.
 """
 
+import argparse
+import os
 import socket
 import statistics
-import subprocess
-import sys
 import time
-
-import av
 
 
 def frames_at(path, fps):
+    import av
+
     out, next_time = [], 0.0
     with av.open(path) as container:
         for frame in container.decode(video=0):
@@ -31,12 +32,22 @@ def frames_at(path, fps):
     return out
 
 
-def main(path, fps=5.0):
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("clip", help="video file")
+    parser.add_argument("--fps", type=float, default=5.0, help="frames sampled per second")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    path, fps = args.clip, args.fps
+
     def refuse(*args, **kwargs):
         raise OSError("network access attempted")
 
     socket.socket.connect = refuse
-    print("load:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    print("load: load average %.1f %.1f %.1f" % os.getloadavg())
     frames = frames_at(path, fps)
     start = time.perf_counter()
     import mediapipe as mp
@@ -60,4 +71,4 @@ def main(path, fps=5.0):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()

@@ -23,26 +23,23 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from sklearn.linear_model import Ridge
 from sklearn.svm import SVR
 
-from mmsense.datasets import load_msa_transcripts, make_multimodal_sentiment
-from mmsense.feature_extraction import TextEmbedder
-from mmsense.metrics import msa_report
-from mmsense.mmrest import MMRestRegressor
+from benchmarks._common import (MOSI_SIZES, add_data_dir_option, add_device_option,
+                                add_seed_options, add_threads_option, by_split, load_average,
+                                make_parser, mosi_size_split, mosi_text_features, peak_rss_mib,
+                                reset_peak_rss, seed_range, timed)
+from mmsense import MMRestRegressor, msa_report
+from mmsense.datasets import make_multimodal_sentiment
 
-MOSI_SIZES = (1284, 229, 686)
 MOSI_SPEC = {"text": 768, "audio": (375, 5), "vision": (500, 20)}
 SHOWN = ("mae", "corr", "acc7", "acc5", "acc2_non0", "f1_non0")
-CACHE_DIR = Path(__file__).resolve().parent / "_cache" / "text"
 
 MMREST_VARIANTS = [
     ("MMRest (projection bias)", {}),
@@ -53,27 +50,6 @@ MMREST_VARIANTS = [
 ]
 
 
-def load_average():
-    return "load average %.1f %.1f %.1f" % os.getloadavg()
-
-
-def reset_peak_rss():
-    """Reset the kernel's peak-RSS counter (VmHWM) of this process (Linux)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:
-        pass
-
-
-def peak_rss_mib():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def report_line(name, report, extra=""):
     cells = "  ".join(f"{report[k]:6.3f}" for k in SHOWN)
     print(f"{name:<38} {cells}  {extra}", flush=True)
@@ -81,11 +57,6 @@ def report_line(name, report, extra=""):
 
 def header(first):
     print(f"{first:<38} " + "  ".join(f"{k:>6}" for k in SHOWN), flush=True)
-
-
-def split_rows(X, y):
-    a, b, _ = MOSI_SIZES
-    return (X[:a], y[:a]), (X[a:a + b], y[a:a + b]), (X[a + b:], y[a + b:])
 
 
 def bench_synthetic(args):
@@ -102,8 +73,8 @@ def bench_synthetic(args):
     for name, unaligned, bucket in cases:
         X, y, spec = make_multimodal_sentiment(sum(MOSI_SIZES), MOSI_SPEC, unaligned=unaligned,
                                                random_state=0)
-        (X_tr, y_tr), valid, (X_te, y_te) = split_rows(X, y)
-        reg = MMRestRegressor(spec, max_epochs=args.epochs, patience=None,
+        (X_tr, y_tr), valid, (X_te, y_te) = mosi_size_split(X, y)
+        reg = MMRestRegressor(modalities=spec, max_epochs=args.epochs, patience=None,
                               bucket_by_length=bucket, device=args.device, random_state=0)
         reset_peak_rss()
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -124,11 +95,8 @@ def bench_synthetic(args):
 
 
 def mosi_features(args):
-    bunch = load_msa_transcripts("mosi", data_dir=args.data_dir)
-    embedder = TextEmbedder(device="auto", normalize=True, cache_dir=CACHE_DIR)
-    X = embedder.fit_transform(bunch.data)
-    return [(X[bunch.split == s], bunch.target[bunch.split == s])
-            for s in ("train", "valid", "test")]
+    X, bunch = mosi_text_features(data_dir=args.data_dir)
+    return by_split(X, bunch.target, bunch.split)
 
 
 def best_on_valid(make, grid, train, valid):
@@ -149,10 +117,10 @@ def bench_mosi(args):
     report_line("SVR (RBF)", msa_report(test[1], svr.predict(test[0])), f"C={c:g}")
     for name, params in MMREST_VARIANTS:
         reports, epochs, seconds = [], [], []
-        for seed in range(args.seeds):
-            start = time.perf_counter()
-            reg = MMRestRegressor(random_state=seed, **params).fit(*train, validation_data=valid)
-            seconds.append(time.perf_counter() - start)
+        for seed in seed_range(args):
+            fit_s, reg = timed(lambda: MMRestRegressor(random_state=seed, **params).fit(
+                *train, validation_data=valid))
+            seconds.append(fit_s)
             reports.append(msa_report(test[1], reg.predict(test[0])))
             epochs.append(reg.best_epoch_)
         mean = {k: float(np.mean([r[k] for r in reports])) for k in SHOWN}
@@ -160,20 +128,24 @@ def bench_mosi(args):
                   f"acc7 {np.std([r['acc7'] for r in reports]):.3f}; best epochs {epochs}; "
                   f"fit {statistics.median(seconds):.0f} s")
         report_line(name, mean, spread)
-    print(f"(MMRest rows: mean over seeds 0..{args.seeds - 1}; {load_average()})")
+    seeds = seed_range(args)
+    print(f"(MMRest rows: mean over seeds {seeds.start}..{seeds.stop - 1}; {load_average()})")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv=None):
+    parser = make_parser(__doc__)
     parser.add_argument("--part", choices=("all", "synthetic", "mosi"), default="all")
     parser.add_argument("--epochs", type=int, default=5, help="epochs per synthetic fit")
-    parser.add_argument("--seeds", type=int, default=3, help="MMRest seeds on MOSI")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (1: the LSTM's per-step synchronisation makes "
-                             "more threads slower on a busy shared CPU)")
-    parser.add_argument("--device", default="auto", help="torch device of the synthetic fits")
-    parser.add_argument("--data-dir", default=None, help="folder holding mosi/ (default: shared)")
-    args = parser.parse_args()
+    add_seed_options(parser, 3, "MMRest seeds on MOSI")
+    add_threads_option(parser, 1, "torch CPU threads (1: the LSTM's per-step synchronisation "
+                                  "makes more threads slower on a busy shared CPU)")
+    add_device_option(parser, "auto", "torch device of the synthetic fits")
+    add_data_dir_option(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.part in ("all", "synthetic"):
         bench_synthetic(args)

@@ -13,33 +13,25 @@ change in machine load hits both sides. Outputs are checked to agree.
 
 Usage::
 
-    PYTHONPATH=. python benchmarks/bench_text_embedding.py               # MOSI and MOSEI
-    PYTHONPATH=. python benchmarks/bench_text_embedding.py --mosi-only --repeats 3
-    PYTHONPATH=. python benchmarks/bench_text_embedding.py --subset 500  # first 500 of each
+    python -m benchmarks.bench_text_embedding               # MOSI and MOSEI
+    python -m benchmarks.bench_text_embedding --mosi-only --repeats 3
+    python -m benchmarks.bench_text_embedding --subset 500  # first 500 of each
 """
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from benchmarks._common import (CACHE_ROOT, add_data_dir_option, add_threads_option,
+                                load_average, make_parser, timed)
+from mmsense import TextEmbedder
 from mmsense.datasets import load_msa_transcripts
-from mmsense.feature_extraction import TextEmbedder
-
-CACHE_ROOT = Path(__file__).resolve().parent / "_cache"
-
-
-def timed(func):
-    start = time.perf_counter()
-    result = func()
-    return time.perf_counter() - start, result
 
 
 def baseline_model():
@@ -82,20 +74,23 @@ def bench_dataset(name, args, baseline):
     print(f"  max |TextEmbedder - encode| = {diff:.2e}")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv=None):
+    parser = make_parser(__doc__)
     parser.add_argument("--mosi-only", action="store_true", help="skip MOSEI (22,788 texts)")
     parser.add_argument("--subset", type=int, default=None, help="first N transcripts of each")
     parser.add_argument("--repeats", type=int, default=1, help="runs per measurement (median)")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    add_threads_option(parser, 2)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--data-dir", default=None, help="folder with mosi/ and mosei/")
-    args = parser.parse_args()
+    add_data_dir_option(parser)
+    return parser.parse_args(argv)
 
+
+def main(argv=None):
+    args = parse_args(argv)
     torch.set_num_threads(args.threads)
     CACHE_ROOT.mkdir(exist_ok=True)
     print(f"torch threads: {torch.get_num_threads()}, batch size {args.batch_size}, "
-          f"repeats {args.repeats}")
+          f"repeats {args.repeats}, {load_average()}")
     load_s, baseline = timed(baseline_model)
     warm_up = ["a short warm-up sentence"] * 8
     baseline.encode(warm_up)

@@ -5,8 +5,8 @@ standard *valid* split (text features) and a validation part of the synthetic
 data; the test accuracy is recorded for the report, never for the choice.
 Each call prints one JSON line, so many calls can run side by side:
 
-    python benchmarks/sweep_dec.py --list                       # the variants
-    python benchmarks/sweep_dec.py mosi c 0 --mosi-npz mosi_text.npz
+    python -m benchmarks.sweep_dec --list                       # the variants
+    python -m benchmarks.sweep_dec mosi c 0 --mosi-npz mosi_text.npz
 
 ``--mosi-npz`` is an ``np.savez`` of ``X`` (TextEmbedder features of every MOSI
 transcript), ``y`` (polarity) and ``split`` (train/valid/test), so the sweep
@@ -15,21 +15,16 @@ needs neither the shared data nor the text model where it runs.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from sklearn.metrics import accuracy_score
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.bench_dec import MOSI_SIZES, Task, hide_labels, sklearn_methods  # noqa: E402
-from mmsense.datasets import make_multimodal_sentiment  # noqa: E402
-from mmsense.dec import DECClassifier, DECPretrainer  # noqa: E402
-from mmsense.preprocessing import ModalityScaler  # noqa: E402
+from benchmarks._common import (MOSI_SIZES, add_device_option, by_split, dec_sklearn_baselines,
+                                hide_labels, make_parser, mosi_size_split, pooled, timed)
+from mmsense import DECClassifier, DECPretrainer, ModalityScaler
+from mmsense.datasets import make_multimodal_sentiment
 
 # name -> (pretrain?, DECPretrainer overrides, DECClassifier overrides)
 VARIANTS = {
@@ -56,7 +51,7 @@ VARIANTS = {
     "c_embed16": (True, {"embed_dim": 16}, {}),
     "c_elr0.1": (True, {}, {"encoder_lr_ratio": 0.1}),
 }
-# the sklearn baselines of bench_dec.py, on each modality averaged over its real steps
+# the sklearn baselines of bench_dec, on each modality averaged over its real steps
 SKLEARN_VARIANTS = {"spread": "(d) spread", "selftrain": "(e) selftrain"}
 
 
@@ -64,15 +59,13 @@ def load(dataset, mosi_npz):
     """(spec, (X, y) for train, valid, test), scaled on train."""
     if dataset == "mosi":
         data = np.load(mosi_npz)
-        parts = [(data["X"][data["split"] == s], data["y"][data["split"] == s])
-                 for s in ("train", "valid", "test")]
+        parts = by_split(data["X"], data["y"], data["split"])
         spec = {"text": data["X"].shape[1]}
     else:
         noise = {"synthetic": 4.0, "synthetic-hard": 8.0}[dataset]
         X, y, spec = make_multimodal_sentiment(sum(MOSI_SIZES), task="binary", noise=noise,
                                                random_state=0)
-        cut = np.cumsum(MOSI_SIZES)[:2]
-        parts = list(zip(np.split(X, cut), np.split(y, cut)))
+        parts = mosi_size_split(X, y)
     scaler = ModalityScaler(modalities=spec).fit(parts[0][0])
     return spec, [(scaler.transform(X), y) for X, y in parts]
 
@@ -88,8 +81,8 @@ def make(spec, variant, seed, args):
                          patience=args.patience, random_state=seed, **clf_kw)
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv=None):
+    p = make_parser(__doc__)
     p.add_argument("dataset", nargs="?", choices=("mosi", "synthetic", "synthetic-hard"))
     p.add_argument("variant", nargs="?", choices=tuple(VARIANTS) + tuple(SKLEARN_VARIANTS))
     p.add_argument("seed", nargs="?", type=int)
@@ -101,37 +94,47 @@ def main():
     p.add_argument("--dec-epochs", type=int, default=20)
     p.add_argument("--finetune-epochs", type=int, default=30)
     p.add_argument("--patience", type=int, default=5)
-    p.add_argument("--device", default="cpu")
-    args = p.parse_args()
-    if args.list:
-        print("\n".join([*VARIANTS, *SKLEARN_VARIANTS]))
-        return
-    spec, ((X_tr, y_tr), (X_va, y_va), (X_te, y_te)) = load(args.dataset, args.mosi_npz)
-    y_partial = hide_labels(y_tr, args.fraction, np.random.RandomState(args.seed))
-    if args.variant in SKLEARN_VARIANTS:
-        pool = Task("", spec, X_tr, y_tr, X_te, y_te).pooled
-        est = sklearn_methods(args.seed)[SKLEARN_VARIANTS[args.variant]]
-        start = time.perf_counter()
-        est.fit(pool(X_tr), y_partial)
-        print(json.dumps({
-            "dataset": args.dataset, "variant": args.variant, "seed": args.seed,
-            "fraction": args.fraction, "valid_acc": accuracy_score(y_va, est.predict(pool(X_va))),
-            "test_acc": accuracy_score(y_te, est.predict(pool(X_te))),
-            "fit_s": time.perf_counter() - start}))
-        return
+    add_device_option(p, "cpu")
+    return p.parse_args(argv)
+
+
+def fit_sklearn(args, spec, parts, y_partial) -> dict:
+    """Fit one sklearn baseline on the pooled features; its accuracies and fit time."""
+    (X_tr, _), (X_va, y_va), (X_te, y_te) = parts
+    est = dec_sklearn_baselines()[SKLEARN_VARIANTS[args.variant]]
+    seconds, _ = timed(lambda: est.fit(pooled(X_tr, spec), y_partial))
+    return {"valid_acc": accuracy_score(y_va, est.predict(pooled(X_va, spec))),
+            "test_acc": accuracy_score(y_te, est.predict(pooled(X_te, spec))),
+            "fit_s": seconds}
+
+
+def fit_network(args, spec, parts, y_partial) -> dict:
+    """Fit one DEC variant; its accuracies, fit time and DEC epochs."""
+    (X_tr, _), (X_va, y_va), (X_te, y_te) = parts
     clf = make(spec, args.variant, args.seed, args).set_params(device=args.device)
     if clf.pretrain:
         clf.set_params(pretrainer__device=args.device)
-    start = time.perf_counter()
-    clf.fit(X_tr, y_partial)
-    print(json.dumps({
-        "dataset": args.dataset, "variant": args.variant, "seed": args.seed,
-        "fraction": args.fraction, "valid_acc": accuracy_score(y_va, clf.predict(X_va)),
+    seconds, _ = timed(lambda: clf.fit(X_tr, y_partial))
+    return {
+        "valid_acc": accuracy_score(y_va, clf.predict(X_va)),
         "test_acc": accuracy_score(y_te, clf.predict(X_te)),
-        "fit_s": time.perf_counter() - start, "torch_threads": torch.get_num_threads(),
+        "fit_s": seconds, "torch_threads": torch.get_num_threads(),
         "dec_epochs": None if clf.pretrainer_ is None else clf.pretrainer_.n_iter_,
         "best_dec_epoch": None if clf.pretrainer_ is None else clf.pretrainer_.best_epoch_,
-    }))
+    }
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.list:
+        print("\n".join([*VARIANTS, *SKLEARN_VARIANTS]))
+        return
+    spec, parts = load(args.dataset, args.mosi_npz)
+    y_partial = hide_labels(parts[0][1], np.random.RandomState(args.seed),
+                            fraction=args.fraction)
+    fit = fit_sklearn if args.variant in SKLEARN_VARIANTS else fit_network
+    print(json.dumps({"dataset": args.dataset, "variant": args.variant, "seed": args.seed,
+                      "fraction": args.fraction, **fit(args, spec, parts, y_partial)}))
 
 
 if __name__ == "__main__":

@@ -9,27 +9,23 @@ sufficient statistic with noise ``noise / sqrt(L)``. The posterior over
 more probable side is the best any method can do on this data. Use it as the
 ceiling a benchmark's accuracies are read against:
 
-    python benchmarks/synthetic_oracle.py --noise 8 --draws 10
-    python benchmarks/synthetic_oracle.py --draws 5 --full-label-references
+    python -m benchmarks.synthetic_oracle --noise 8 --draws 10
+    python -m benchmarks.synthetic_oracle --draws 5 --full-label-references
 
 ``--full-label-references`` adds sklearn classifiers fitted on *every*
-training label (pooled, standardised features as in ``bench_dec.py``): how
+training label (pooled, standardised features as in ``bench_dec``): how
 close a supervised learner gets to the ceiling with 1284 rows.
 """
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-import sys
-
 import numpy as np
 from scipy.stats import norm
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mmsense._contract import parse_modalities, split_modalities  # noqa: E402
-from mmsense.datasets import make_multimodal_sentiment  # noqa: E402
-from mmsense.datasets._synthetic import SCORE_JITTER_SD  # noqa: E402
+from benchmarks._common import (MOSI_SIZES, SCORE_JITTER_SD, make_parser, md_header, md_row,
+                                parse_modalities, sequence_means, split_modalities,
+                                synthetic_task)
+from mmsense.datasets import make_multimodal_sentiment
 
 
 def _log_prior(centres, grid):
@@ -48,12 +44,11 @@ def positive_posterior(X, modalities, latent, grid_size=1201) -> np.ndarray:
     blocks = split_modalities(X, parse_modalities(modalities, X.shape[1]))
     for name, block in blocks.items():
         view = latent.views[name]
+        values = block.values.astype(np.float64)
         if block.lengths is None:
-            mean, n_steps = block.values.astype(np.float64), np.ones(len(X))
+            mean, n_steps = values, np.ones(len(X))
         else:
-            values = block.values.astype(np.float64)
-            n_steps = block.lengths.astype(np.float64)
-            mean = np.nansum(values, axis=1) / np.maximum(n_steps, 1)[:, None]
+            mean, n_steps = sequence_means(values, block.lengths), block.lengths
         # |mean - a (P_k + s w)|^2 expanded in s, with |w| = 1
         residual = mean[:, None, :] - view.informativeness * view.prototypes[None]
         a = view.informativeness
@@ -77,33 +72,6 @@ def oracle_accuracy(X, y, modalities, latent) -> tuple[float, float]:
     return float(((p >= 0.5) == (y == 1)).mean()), float(np.maximum(p, 1 - p).mean())
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--noise", type=float, nargs="+", default=[4.0, 8.0])
-    parser.add_argument("--draws", type=int, default=10)
-    parser.add_argument("--n-train", type=int, default=1284)
-    parser.add_argument("--n-test", type=int, default=686)
-    parser.add_argument("--full-label-references", action="store_true")
-    args = parser.parse_args()
-    names = list(_references()) if args.full_label_references else []
-    print("| noise | draw | oracle test accuracy | expected |"
-          + "".join(f" {n}, all labels |" for n in names)
-          + "\n|---|---|---|---|" + "---|" * len(names))
-    for noise in args.noise:
-        rows = []
-        for draw in range(args.draws):
-            X, y, spec, latent = make_multimodal_sentiment(
-                args.n_train + args.n_test, task="binary", noise=noise, random_state=draw,
-                return_latent=True)
-            test = slice(args.n_train, None)
-            row = [*oracle_accuracy(X[test], y[test], spec, latent)]
-            if names:
-                row += _reference_accuracies(noise, draw)
-            rows.append(row)
-            print(f"| {noise:g} | {draw} |" + "".join(f" {v:.3f} |" for v in row), flush=True)
-        print(f"| {noise:g} | mean |" + "".join(f" {v:.3f} |" for v in np.mean(rows, axis=0)))
-
-
 def _references() -> dict:
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
@@ -117,12 +85,40 @@ def _references() -> dict:
 
 def _reference_accuracies(noise, draw) -> list:
     """Test accuracy of each reference fitted on every training label of bench_dec's draw."""
-    from benchmarks.bench_dec import synthetic_task  # lazy: bench_dec imports this module
-
-    task = synthetic_task(noise, draw)
+    task, _, _ = synthetic_task(noise, draw)
     X_train, X_test = task.pooled(task.X_train), task.pooled(task.X_test)
     return [est.fit(X_train, task.y_train).score(X_test, task.y_test)
             for est in _references().values()]
+
+
+def parse_args(argv=None):
+    parser = make_parser(__doc__)
+    parser.add_argument("--noise", type=float, nargs="+", default=[4.0, 8.0])
+    parser.add_argument("--draws", type=int, default=10)
+    parser.add_argument("--n-train", type=int, default=MOSI_SIZES[0])
+    parser.add_argument("--n-test", type=int, default=MOSI_SIZES[2])
+    parser.add_argument("--full-label-references", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    names = list(_references()) if args.full_label_references else []
+    print(md_header(["noise", "draw", "oracle test accuracy", "expected",
+                     *(f"{n}, all labels" for n in names)]))
+    for noise in args.noise:
+        rows = []
+        for draw in range(args.draws):
+            X, y, spec, latent = make_multimodal_sentiment(
+                args.n_train + args.n_test, task="binary", noise=noise, random_state=draw,
+                return_latent=True)
+            test = slice(args.n_train, None)
+            row = [*oracle_accuracy(X[test], y[test], spec, latent)]
+            if names:
+                row += _reference_accuracies(noise, draw)
+            rows.append(row)
+            print(md_row([f"{noise:g}", draw, *(f"{v:.3f}" for v in row)]), flush=True)
+        print(md_row([f"{noise:g}", "mean", *(f"{v:.3f}" for v in np.mean(rows, axis=0))]))
 
 
 if __name__ == "__main__":

@@ -170,9 +170,10 @@ def test_continuous_y_is_refused():
 
 @pytest.mark.parametrize("params, message", [
     ({"embed_dim": 6, "num_heads": 4}, "embed_dim .6. must be divisible by num_heads .4."),
-    ({"hidden_dims": 16}, "hidden_dims must be a tuple of positive ints"),
-    ({"tol": 1.5}, "tol must be a float in"),
-    ({"max_epochs": -1}, "max_epochs must be an int >= 0"),
+    ({"hidden_dims": 16}, "'hidden_dims' parameter of DECPretrainer must be an instance of"),
+    ({"hidden_dims": (16, 0)}, "hidden_dims must be a tuple of positive ints"),
+    ({"tol": 1.5}, r"'tol' parameter of DECPretrainer must be a float in the range \[0.0, 1.0\]"),
+    ({"max_epochs": -1}, r"'max_epochs' parameter .* an int in the range \[0, inf\). Got -1"),
     ({"validation_fraction": 1.0}, "validation_fraction"),
 ])
 def test_bad_parameters_are_named(params, message):

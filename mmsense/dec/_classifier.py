@@ -92,6 +92,8 @@ class DECClassifier(NeuralEstimatorMixin, SemiSupervisedClassifierMixin, BaseEst
     start_accuracy_ : float or None
         Held-out accuracy before fine-tuning (None without held-out rows);
         when no epoch beats it, the start is kept.
+    best_epoch_ : int
+        Fine-tuning epoch whose weights were kept (0: the start).
     history_ : list of dict
         Per fine-tuning epoch: ``train_loss``, ``valid_loss``, ``valid_acc``,
         ``dur``.

@@ -71,6 +71,9 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         The fitted network (trained on encoded labels ``0 .. n_classes-1``).
     device_ : str
         Device used.
+    best_epoch_ : int
+        Epoch whose weights were kept: the best on ``valid_loss`` with a
+        validation split, else the last.
     class_weight_ : ndarray of shape (n_classes,) or None
     n_features_in_ : int
 

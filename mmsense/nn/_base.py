@@ -18,6 +18,7 @@ from skorch.dataset import ValidSplit
 from ._best_epoch import KeepBestEpoch
 from ._device import resolve_device
 from ._guards import FiniteLossGuard
+from ._persistence import NetPersistenceMixin
 from ._seed import torch_seed_from
 
 
@@ -29,7 +30,7 @@ def min_rows_for_holdout(fraction: float) -> int:
     return n
 
 
-class NeuralEstimatorMixin:
+class NeuralEstimatorMixin(NetPersistenceMixin):
     """Mixin for estimators with ``device``, ``random_state``, ``validation_fraction``,
     ``patience`` and ``verbose`` parameters.
 

@@ -82,3 +82,6 @@ class KeepBestEpoch(Callback):
     def on_train_end(self, net, **kwargs):
         self.best_.restore()
         self.best_epoch_ = self.best_.epoch
+        # the copy is in the module now; a saved model need not carry it twice (nor skops
+        # meet tensors outside the module)
+        del self.best_

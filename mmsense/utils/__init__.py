@@ -1,5 +1,6 @@
-"""Utilities: estimator discovery and parameter validation."""
+"""Utilities: estimator discovery, parameter validation and persistence."""
 
 from ._discovery import all_estimators
+from ._persistence import get_trusted_types
 
-__all__ = ["all_estimators"]
+__all__ = ["all_estimators", "get_trusted_types"]
