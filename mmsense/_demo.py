@@ -18,34 +18,37 @@ from .preprocessing import ModalityScaler
 DEMO_MODALITIES = {"text": 64, "audio": (30, 5), "vision": (30, 8)}
 
 
-def _regressors(modalities, max_epochs, seed):
+def _regressors(modalities, max_epochs, seed, verbose=0):
     from .mmrest import MMRestRegressor
 
     text_cols = list(range(DEMO_MODALITIES["text"]))
     return {
         "MMRestRegressor": make_pipeline(
             ModalityScaler(modalities=modalities),
-            MMRestRegressor(modalities=modalities, max_epochs=max_epochs, random_state=seed),
+            MMRestRegressor(modalities=modalities, max_epochs=max_epochs, random_state=seed,
+                            verbose=verbose),
         ),
         "Ridge (text block)": _ColumnSubset(Ridge(), text_cols),
     }
 
 
-def _classifiers(modalities, max_epochs, seed):
+def _classifiers(modalities, max_epochs, seed, verbose=0):
     from .cmcsl import CMCSLSelfLabeler
     from .dec import DECClassifier, DECPretrainer
 
     pretrainer = DECPretrainer(
-        2, modalities=modalities, pretrain_max_epochs=max_epochs, max_epochs=max_epochs, random_state=seed
+        2, modalities=modalities, pretrain_max_epochs=max_epochs, max_epochs=max_epochs, random_state=seed,
+        verbose=verbose,
     )
     text_cols = list(range(DEMO_MODALITIES["text"]))
     return {
         "DECClassifier": make_pipeline(
             ModalityScaler(modalities=modalities),
-            DECClassifier(pretrainer, max_epochs=max_epochs, random_state=seed),
+            DECClassifier(pretrainer, max_epochs=max_epochs, random_state=seed, verbose=verbose),
         ),
         "CMCSLSelfLabeler": make_pipeline(
-            ModalityScaler(modalities=modalities), CMCSLSelfLabeler(modalities=modalities, random_state=seed)
+            ModalityScaler(modalities=modalities),
+            CMCSLSelfLabeler(modalities=modalities, random_state=seed, verbose=verbose),
         ),
         "LogisticRegression (labeled text)": _ColumnSubset(LogisticRegression(), text_cols,
                                                              labeled_only=True),
@@ -78,11 +81,18 @@ def _polarity_scores(y_score, predicted_class):
     }
 
 
-def run_demo(n_samples=600, max_epochs=10, labeled_fraction=0.3, random_state=0, file=None):
+def _announce(name, verbose, file):
+    if verbose:
+        print(f"-- fitting {name}", file=file, flush=True)
+
+
+def run_demo(n_samples=600, max_epochs=10, labeled_fraction=0.3, random_state=0, file=None,
+             verbose=0):
     """Fit every estimator on synthetic tri-modal data and print their test-split scores.
 
     Regressors get the full MSA report; classifiers (binary polarity, trained with
     ``labeled_fraction`` of the labels, -1 elsewhere) get the Acc-2 / F1 columns.
+    ``verbose`` is passed to every mmsense estimator (their progress goes to stdout).
 
     Returns
     -------
@@ -103,11 +113,13 @@ def run_demo(n_samples=600, max_epochs=10, labeled_fraction=0.3, random_state=0,
           f"modalities {modalities}; classifiers see {np.mean(y_semi != -1):.0%} of the labels.",
           file=file)
     rows = {}
-    for name, model in _regressors(modalities, max_epochs, random_state).items():
+    for name, model in _regressors(modalities, max_epochs, random_state, verbose).items():
+        _announce(name, verbose, file)
         start = time.perf_counter()
         rows[name] = msa_report(y_te, model.fit(X_tr, y_tr).predict(X_te))
         rows[name]["fit_s"] = time.perf_counter() - start
-    for name, model in _classifiers(modalities, max_epochs, random_state).items():
+    for name, model in _classifiers(modalities, max_epochs, random_state, verbose).items():
+        _announce(name, verbose, file)
         start = time.perf_counter()
         rows[name] = _polarity_scores(y_te, model.fit(X_tr, y_semi).predict(X_te))
         rows[name]["fit_s"] = time.perf_counter() - start

@@ -87,7 +87,7 @@ def test_one_labeled_class_is_an_error():
     X, y, _ = data()
     y = np.full_like(y, -1)
     y[:5] = 1
-    with pytest.raises(ValueError, match="1 class among its labeled rows"):
+    with pytest.raises(ValueError, match="1 class only, 1"):
         tiny().fit(X, y)
 
 

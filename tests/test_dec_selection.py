@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from mmsense._contract import parse_modalities
+from mmsense._contract import network_inputs, parse_modalities
 from mmsense.datasets import make_multimodal_sentiment
 from mmsense.dec import DECClassifier, DECPretrainer
 from mmsense.dec import _classifier, _training
 from mmsense.dec._training import labeled_holdout
-from mmsense.nn import torch_seed_from
+from mmsense.nn import predict_batches, torch_seed_from
 
 SPEC = {"text": 6, "audio": (5, 3)}
 
@@ -32,7 +32,7 @@ def pretrainer(**params):
 def scripted_scores(monkeypatch, accuracies):
     """Make the phase-2 held-out evaluation return ``accuracies`` in turn (start first)."""
     scores = iter(accuracies)
-    monkeypatch.setattr(_training.BestEpoch, "evaluate", lambda self: (next(scores), 0.0))
+    monkeypatch.setattr(_training.HoldoutScore, "__call__", lambda self: (next(scores), 0.0))
 
 
 # ------------------------------------------------------------------------- the hold-out rows
@@ -128,7 +128,7 @@ def test_fine_tuning_does_not_reinitialise_the_pretrained_encoder():
     z = clf.pretrainer_.transform(X)
     encoder = clf.net_.module_.encoder
     specs = parse_modalities(clf._modalities, X.shape[1])
-    z_fine_tuned = _training.encode(encoder, clf._net_inputs(X, specs), 16).numpy()
+    z_fine_tuned = predict_batches(encoder, network_inputs(X, specs)).numpy()
     np.testing.assert_allclose(z_fine_tuned, z, atol=1e-4)
 
 
@@ -144,10 +144,11 @@ def test_encoder_learns_at_its_own_rate_only_when_pretrained():
 
 
 @pytest.mark.parametrize("estimator, params, message", [
-    (pretrainer, {"label_validation_fraction": 1.0}, "label_validation_fraction must be"),
-    (pretrainer, {"label_validation_fraction": 0}, "label_validation_fraction must be"),
+    (pretrainer, {"label_validation_fraction": 1.0},
+     r"'label_validation_fraction' parameter .* in the range \(0.0, 1.0\) or None. Got 1.0"),
+    (pretrainer, {"label_validation_fraction": 0}, "'label_validation_fraction' parameter"),
     (lambda **p: DECClassifier(pretrainer(), **p), {"encoder_lr_ratio": 0.0},
-     "encoder_lr_ratio must be"),
+     "'encoder_lr_ratio' parameter of DECClassifier must be a float"),
 ])
 def test_bad_selection_parameters_are_named(estimator, params, message):
     X, y = data()

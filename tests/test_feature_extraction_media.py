@@ -1,5 +1,6 @@
 """Clip features: audio descriptors with known answers, face padding, errors, cache, contract."""
 
+import io
 import os
 import socket
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import wave
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
 import pickle
@@ -296,6 +298,43 @@ def test_extract_predict_round_trip_and_offline(tmp_path, no_network):
     assert result.ids == ["tr0", "new"] and result.X.shape == (2, 40 * len(NAMES))
     np.testing.assert_allclose(result.X[0], data.data[0])
     np.testing.assert_allclose(result.predictions[0], model.predict(data.data[:1])[0])
+
+
+def test_predict_clips_command_uses_the_training_extraction(tmp_path, capsys):
+    pytest.importorskip("librosa")
+    train = [write_wav(tmp_path / f"tr{i}.wav", tone(110 + 40 * i, 0.3)) for i in range(6)]
+    labels = tmp_path / "labels.csv"
+    pd.DataFrame({"id": [f"tr{i}" for i in range(6)],
+                  "label": [-2.0, -1.0, 0.0, 0.5, 1.0, 2.0]}).to_csv(labels, index=False)
+    data, model = tmp_path / "train.npz", tmp_path / "model.joblib"
+    assert main(["extract", *train, "--no-vision", "--labels", str(labels), "--max-steps", "20",
+                 "-o", str(data)]) == 0
+    assert main(["fit", "MMRestRegressor", str(data), "-o", str(model), "--split", "all",
+                 "--verbose", "0", "-p", "n_clusters=2", "-p", "max_epochs=1",
+                 "-p", "validation_fraction=None", "-p", "hidden_dim=4"]) == 0
+    capsys.readouterr()
+    new = write_wav(tmp_path / "new.wav", tone(200, 0.5))
+    assert main(["predict", str(model), "--clips", str(new), train[0]]) == 0
+    frame = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert frame["id"].tolist() == ["new", "tr0"] and np.isfinite(frame["prediction"]).all()
+    # the same model's prediction from the training features of tr0
+    saved = joblib.load(model)["model"]
+    assert frame["prediction"][1] == pytest.approx(saved.predict(load_dataset(data).data[:1])[0],
+                                                   abs=1e-5)
+
+
+def test_predict_clips_needs_a_model_fitted_on_extracted_features(tmp_path, capsys):
+    from mmsense.datasets import make_multimodal_sentiment, save_dataset
+
+    X, y, modalities = make_multimodal_sentiment(30, {"text": 4}, random_state=0)
+    data, model = tmp_path / "d.npz", tmp_path / "m.joblib"
+    save_dataset(data, X, y, modalities=modalities)
+    assert main(["fit", "MMRestRegressor", str(data), "-o", str(model), "--split", "all",
+                 "--verbose", "0", "-p", "n_clusters=2", "-p", "max_epochs=1"]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(model), "--clips", "x.wav"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "not fitted on features from `mmsense extract`" in err and len(err.splitlines()) == 1
 
 
 def test_extract_command_errors_are_one_line(tmp_path, capsys):

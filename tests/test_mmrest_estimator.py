@@ -225,7 +225,7 @@ def test_labels_outside_label_range_are_an_error_not_clipped(data):
     X, y, spec = data
     y = y.copy()
     y[3] = 3.5
-    with pytest.raises(ValueError, match=r"y must lie within label_range=\(-3, 3\); found 1"):
+    with pytest.raises(ValueError, match=r"y must lie within label_range=\(-3.0, 3.0\); found 1"):
         _tiny(spec).fit(X, y)
     _tiny(spec, label_range=(-4, 4)).fit(X, y)
     with pytest.raises(ValueError, match="validation_data y_val must lie within label_range"):

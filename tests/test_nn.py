@@ -98,3 +98,20 @@ def test_modality_encoders_reject_unknown_kind():
     specs, _ = _inputs()
     with pytest.raises(ValueError, match="sequence_encoder"):
         ModalityEncoders(specs, 8, "gru")
+
+
+def test_inference_batches_respect_an_encoders_row_cap():
+    from mmsense.nn import predict_batches
+    from mmsense.nn._encoders import ATTENTION_VALUES_PER_BATCH
+
+    long = TransformerEncoder(3, 8, n_steps=500, num_heads=4)
+    assert long.max_batch_rows == ATTENTION_VALUES_PER_BATCH // (4 * 500**2)
+    enc = TransformerEncoder(3, 8, n_steps=4, num_heads=2).eval()
+    enc.max_batch_rows = 2  # as a long sequence would set it
+    sizes = []
+    enc.register_forward_hook(lambda module, args, out: sizes.append(len(out)))
+    specs, inputs = _inputs()
+    values, lengths = inputs["audio"].numpy(), inputs[lengths_key("audio")].numpy()
+    out = predict_batches(enc, {"values": values, "lengths": lengths})
+    assert sizes == [2, 2]
+    torch.testing.assert_close(out, enc(inputs["audio"], inputs[lengths_key("audio")]))

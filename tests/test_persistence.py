@@ -94,6 +94,11 @@ def test_trusted_types_are_exactly_what_the_models_need(fitted):
     needed = set()
     for model, *_ in fitted.values():
         needed |= set(sio.get_untrusted_types(data=sio.dumps(model)))
+    # a model fitted with progress lines (verbose >= 1) also holds the progress callback
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3)).astype(np.float32)
+    talking = TorchMLPClassifier(max_epochs=1, verbose=1, device="cpu").fit(X, X[:, 0] > 0)
+    needed |= set(sio.get_untrusted_types(data=sio.dumps(talking)))
     assert needed == set(get_trusted_types())
 
 

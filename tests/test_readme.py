@@ -64,6 +64,8 @@ def skip_unless_runnable(code):
 
 # pages whose code shows a path on the reader's own files, not run here, with the reason
 NOT_RUN = {
+    "cli": "its Dask block shows the pattern on the reader's own model and grid; the runnable "
+           "version is on the scale-out page (slow test) and in examples/scale_out",
     "media": "its code reads the reader's own clips and transcripts; the gallery example "
              "examples/raw_clips/plot_clips_to_prediction.py runs the same path on two samples "
              "in the docs build",

@@ -1,7 +1,7 @@
 """
-==========================================
+===========================================
 From two raw clips to a prediction, offline
-==========================================
+===========================================
 
 This example follows the whole path a user with video clips takes:
 

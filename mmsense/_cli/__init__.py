@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import warnings
 
 # Command modules, in the order ``--help`` lists them.
-COMMANDS = ("demo", "extract")
+COMMANDS = ("demo", "extract", "fit", "evaluate", "predict", "info")
 
 
 class CommandError(Exception):
     """A user mistake: printed as one line, exit status 2, no traceback."""
 
+
+# Values of every --split option ("all": every row).
+SPLITS = ("train", "valid", "test", "all")
 
 # Errors that come from what the user asked for (a path, a value, a missing extra),
 # shown as one line unless --traceback is given.
@@ -47,12 +52,31 @@ def build_parser():
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, line=None):
+    return f"mmsense: warning: {message}\n"
+
+
+def _run_with_short_warnings(args):
+    """Run the command with warnings shown as one line each (full form with --traceback)."""
+    saved = warnings.formatwarning
+    if not args.traceback:
+        warnings.formatwarning = _one_line_warning
+    try:
+        args.run(args)
+    finally:
+        warnings.formatwarning = saved
+
+
 def main(argv=None):
     """Run the command line; return the exit status (0 success, 2 user mistake)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        args.run(args)
+        _run_with_short_warnings(args)
+    except BrokenPipeError:
+        # the reader went away (e.g. `mmsense predict ... -o - | head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except USER_ERRORS as exc:
         if args.traceback:
             raise

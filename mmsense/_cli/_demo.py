@@ -13,10 +13,13 @@ def register(subparsers):
     demo.add_argument("--labeled-fraction", type=float, default=0.3,
                       help="fraction of labels the semi-supervised classifiers see")
     demo.add_argument("--random-state", type=int, default=0, help="seed of data and models")
+    demo.add_argument("--verbose", type=int, default=1,
+                      help="progress: 0 silent, 1 a line per epoch, 2 more detail")
     demo.set_defaults(run=_run)
 
 
 def _run(args):
     from .._demo import run_demo
 
-    run_demo(args.n_samples, args.max_epochs, args.labeled_fraction, args.random_state)
+    run_demo(args.n_samples, args.max_epochs, args.labeled_fraction, args.random_state,
+             verbose=args.verbose)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils.metaestimators import available_if
@@ -12,7 +14,7 @@ from .._labels import (
     SemiSupervisedClassifierMixin, check_two_labeled_classes, encode_partial_labels,
 )
 from ..neural_network import TorchMLPClassifier
-from ..nn import resolve_device
+from ..nn import resolve_device, step_line
 from ..utils._param_validation import DEVICE, HasMethods, Int, StrOptions
 from ._features import PREPROCESSING, make_preprocessor
 from ._propagation import CLUSTERINGS, KMEANS_INITS, propagate
@@ -115,6 +117,12 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
         Torch device for propagation (and the default estimator).
     random_state : int, RandomState instance or None, default=None
         Seeds the default estimator; propagation is deterministic.
+    verbose : int, default=0
+        0: silent. 1 or more: one line per step with its time: rows labeled by each
+        modality's propagation (per class), how many unlabeled rows the modalities
+        disagree on and how each was settled (majority vote or ``resolution``, and
+        which modality's label was taken), then the final classifier's progress
+        (passed on to the default estimator).
 
     Attributes
     ----------
@@ -197,13 +205,14 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
         "chunk_size": [Int(1)],
         "device": DEVICE,
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     def __init__(self, estimator=None, *, modalities=None, mode="cmcsl",
                  clustering="nearest_seed", kmeans_init="seeds", resolution="ratio",
                  majority_vote=True, fusion="late", preprocessing="l2_standard",
                  classes=None, kmeans_max_iter=300, chunk_size=65536, device="auto",
-                 random_state=None):
+                 random_state=None, verbose=0):
         self.estimator = estimator
         self.modalities = modalities
         self.mode = mode
@@ -218,6 +227,7 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
         self.chunk_size = chunk_size
         self.device = device
         self.random_state = random_state
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ checks
     def _check_relations(self):
@@ -235,7 +245,8 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
 
     def _make_estimator(self):
         if self.estimator is None:
-            return TorchMLPClassifier(device=self.device, random_state=self.random_state)
+            return TorchMLPClassifier(device=self.device, random_state=self.random_state,
+                                      verbose=self.verbose)
         return clone(self.estimator)
 
     # --------------------------------------------------------------------- fit
@@ -263,13 +274,22 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
             )
         X, y, specs = validate_multimodal(self, X, y)
         self.classes_, y_enc = encode_partial_labels(y, self.classes)
-        check_two_labeled_classes(np.unique(y_enc[y_enc >= 0]), self)
+        check_two_labeled_classes(self.classes_[np.unique(y_enc[y_enc >= 0])], self)
         self.device_ = resolve_device(self.device)
         self.modality_names_ = tuple(s.name for s in specs)
+        start = time.perf_counter()
         features = self._fit_features(X, specs)
+        self._say(f"CMCSLSelfLabeler: {len(y)} rows, {int((y_enc >= 0).sum())} labeled; "
+                  f"features of {len(features)} modalities in {time.perf_counter() - start:.2f}s")
         targets = self._self_label(features, y_enc >= 0, y_enc, y)
+        start = time.perf_counter()
         self._fit_estimators(features, targets)
+        self._say(f"  final classifier(s) fitted in {time.perf_counter() - start:.2f}s")
         return self
+
+    def _say(self, text):
+        if self.verbose:
+            step_line(text)
 
     def _fit_features(self, X, specs):
         vectors = modality_vectors(X, specs)
@@ -288,6 +308,7 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
             return {name: y_enc for name in features}
         labels, scores = [], []
         for name, values in features.items():
+            start = time.perf_counter()
             prop = propagate(values, labeled, y_enc, len(self.classes_),
                              clustering=self.clustering, kmeans_init=self.kmeans_init,
                              max_iter=self.kmeans_max_iter, chunk_size=self.chunk_size,
@@ -301,6 +322,10 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
             self.kmeans_n_iter_[name] = prop.n_iter
             labels.append(own)
             scores.append(modality_scores(prop.class_distances, self.resolution, scale))
+            self._say(f"  {name}: propagated labels to {int((~labeled).sum())} unlabeled rows "
+                      f"({_class_counts(self.classes_, own[~labeled])}"
+                      + (f"; {prop.n_iter} k-means iterations" if prop.n_iter else "")
+                      + f") in {time.perf_counter() - start:.2f}s")
         if self.mode == "uni":
             self.transduction_ = np.stack([self.classes_[lab] for lab in labels], axis=1)
             return dict(zip(features, labels))
@@ -308,6 +333,9 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
                                    majority_vote=self.majority_vote)
         resolved = np.where(labeled, y_enc, resolved)
         names = np.asarray(self.modality_names_, dtype=object)
+        if self.verbose:
+            self._say("  " + _resolution_summary(np.stack(labels), resolved, source, labeled,
+                                                 names, self.resolution, self.majority_vote))
         self.label_modality_[~labeled] = names[source[~labeled]]
         self.transduction_ = self.classes_[resolved]
         return {name: resolved for name in features}
@@ -317,12 +345,14 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
         if self.fusion == "early":
             y_enc = next(iter(targets.values()))
             rows = y_enc >= 0
+            self._say(f"  final classifier on all modalities: {int(rows.sum())} rows")
             Z = np.concatenate(list(features.values()), axis=1)
             self.estimator_ = self._make_estimator().fit(Z[rows], self.classes_[y_enc[rows]])
             return
         self.estimators_ = []
         for name, values in features.items():
             rows = targets[name] >= 0
+            self._say(f"  final classifier on {name}: {int(rows.sum())} rows")
             est = self._make_estimator().fit(values[rows], self.classes_[targets[name][rows]])
             self.estimators_.append(est)
 
@@ -436,3 +466,29 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = allows_nan(self.modalities)
         return tags
+
+
+def _class_counts(classes, codes) -> str:
+    counts = np.bincount(codes, minlength=len(classes))
+    return ", ".join(f"class {c}: {n}" for c, n in zip(classes, counts))
+
+
+def _resolution_summary(labels, resolved, source, labeled, names, resolution, majority_vote):
+    """One line: unlabeled rows the modalities disagree on, and how each was settled."""
+    rows = ~labeled & (labels != labels[:1]).any(axis=0)
+    n = int(rows.sum())
+    if n == 0:
+        return f"modalities agree on all {int((~labeled).sum())} unlabeled rows"
+    settled, n_score = [], n
+    if majority_vote and labels.shape[0] > 2:
+        proposed = labels[:, rows]
+        support = (proposed[:, None, :] == proposed[None, :, :]).sum(axis=1)
+        winner = (proposed == resolved[rows]).sum(axis=0)
+        runner_up = np.where(proposed != resolved[rows], support, 0).max(axis=0)
+        by_vote = int((winner > runner_up).sum())
+        settled.append(f"{by_vote} by majority vote")
+        n_score = n - by_vote
+    settled.append(f"{n_score} by resolution={resolution!r}")
+    taken = ", ".join(f"{name}: {int((source[rows] == k).sum())}" for k, name in enumerate(names))
+    return (f"modalities disagree on {n} of {int((~labeled).sum())} unlabeled rows: "
+            f"{', '.join(settled)}; label taken from {taken}")

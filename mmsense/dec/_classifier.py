@@ -76,7 +76,18 @@ class DECClassifier(NeuralEstimatorMixin, SemiSupervisedClassifierMixin, BaseEst
     random_state : int, RandomState instance or None, default=None
         Seeds torch, NumPy and the hold-out splits; an int gives the same fit on every call.
     verbose : int, default=0
-        0 is silent; a positive value prints skorch's table of per-epoch losses.
+        0: silent. 1: one line per fine-tuning epoch (loss, held-out accuracy with a
+        ``*`` on the best epoch so far, elapsed and estimated time left), and the
+        pretrainer's progress at least at this level. 2: more detail (see
+        :class:`DECPretrainer`).
+    callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
+        Extra skorch callbacks (e.g. a TensorBoard or MLflow logger) run by the fine-tuning net;
+        their parameters can be set as ``callbacks__<name>__<param>``.
+    n_threads : int or None, default=1
+        Torch threads used by fit, predict and transform (the process-wide setting is
+        restored afterwards). One thread keeps a fit fast when other processes share
+        the cores (several threads spin-wait and stall each other there) and lets
+        ``GridSearchCV(n_jobs=k)`` scale; None uses torch's current setting.
 
     Attributes
     ----------
@@ -138,7 +149,7 @@ class DECClassifier(NeuralEstimatorMixin, SemiSupervisedClassifierMixin, BaseEst
 
     def __init__(self, pretrainer=None, *, pretrain=True, lr=1e-3, encoder_lr_ratio=1.0,
                  batch_size=32, max_epochs=100, validation_fraction=0.2, patience=10,
-                 device="auto", random_state=None, verbose=0):
+                 device="auto", random_state=None, verbose=0, callbacks=None, n_threads=1):
         self.pretrainer = pretrainer
         self.pretrain = pretrain
         self.lr = lr
@@ -150,6 +161,8 @@ class DECClassifier(NeuralEstimatorMixin, SemiSupervisedClassifierMixin, BaseEst
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
+        self.n_threads = n_threads
 
     def fit(self, X, y):
         """Pretrain on every row, then fine-tune on the rows with ``y != -1``.
@@ -259,6 +272,9 @@ class DECClassifier(NeuralEstimatorMixin, SemiSupervisedClassifierMixin, BaseEst
                 callbacks=[("valid_acc", scoring)] + self._training_callbacks(
                     "valid_acc", lower_is_better=False, start_score=self.start_accuracy_),
             )
+        split["callbacks"] = split["callbacks"] + self._extra_callbacks(
+            "DECClassifier fine-tuning", "valid_acc", metric_name="valid accuracy",
+            lower_is_better=False)
         ratio = self.encoder_lr_ratio if self.pretrain else 1.0
         net = _PretrainedModuleNet(
             module=module,
@@ -270,7 +286,7 @@ class DECClassifier(NeuralEstimatorMixin, SemiSupervisedClassifierMixin, BaseEst
             max_epochs=self.max_epochs,
             iterator_train__shuffle=True,
             device=self.device_,
-            verbose=self._verbose_level,
+            verbose=0,  # progress lines come from the "progress" callback
             **split,
         )
         return net.fit(_rows(inputs, train), codes[train])
@@ -286,6 +302,9 @@ class DECClassifier(NeuralEstimatorMixin, SemiSupervisedClassifierMixin, BaseEst
         self.pretrainer_ = clone(pretrainer)
         if self.pretrainer_.random_state is None:
             self.pretrainer_.set_params(random_state=seed)
+        # the classifier's progress setting covers its pretraining too
+        self.pretrainer_.set_params(verbose=max(self._verbose_level,
+                                                self.pretrainer_._verbose_level))
         # n_features_in_ / feature_names_in_ from the user's X; its values were checked above
         validate_data(self.pretrainer_, X, skip_check_array=True)
         self.pretrainer_._fit_network(inputs, specs, classes, codes)

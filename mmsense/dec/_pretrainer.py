@@ -147,7 +147,18 @@ class DECPretrainer(
         Seeds torch, the hold-out split and k-means. Fits with the same int are
         identical on the CPU.
     verbose : int, default=0
-        0 is silent; a positive value prints skorch's table of per-epoch losses.
+        0: silent. 1: one line per epoch of each phase (loss; phase 1: validation
+        loss, phase 2: held-out labeled accuracy, with a ``*`` on the best epoch so
+        far; elapsed and estimated time left). 2: phase 2 also shows ``changed``, the
+        fraction of assignments changed at the last target update, and the loss terms.
+    callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
+        Extra skorch callbacks (e.g. a TensorBoard or MLflow logger) run by the phase-1 (autoencoder) net;
+        their parameters can be set as ``callbacks__<name>__<param>``.
+    n_threads : int or None, default=1
+        Torch threads used by fit, predict and transform (the process-wide setting is
+        restored afterwards). One thread keeps a fit fast when other processes share
+        the cores (several threads spin-wait and stall each other there) and lets
+        ``GridSearchCV(n_jobs=k)`` scale; None uses torch's current setting.
 
     Attributes
     ----------
@@ -269,6 +280,8 @@ class DECPretrainer(
         device="auto",
         random_state=None,
         verbose=0,
+        callbacks=None,
+        n_threads=1,
     ):
         self.n_clusters = n_clusters
         self.modalities = modalities
@@ -296,6 +309,8 @@ class DECPretrainer(
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
+        self.n_threads = n_threads
 
     def fit(self, X, y=None):
         """Pretrain the autoencoder, then run (semi-supervised) DEC.
@@ -418,10 +433,12 @@ class DECPretrainer(
             batch_size=self.batch_size,
             max_epochs=self.pretrain_max_epochs,
             train_split=train_split,
-            callbacks=self._training_callbacks(validation=train_split is not None),
+            callbacks=self._training_callbacks(validation=train_split is not None)
+            + self._extra_callbacks("DECPretrainer phase 1 (autoencoder)", "valid_loss",
+                                    metric_name="valid loss"),
             iterator_train__shuffle=True,
             device=self.device_,
-            verbose=self._verbose_level,
+            verbose=0,  # progress lines come from the "progress" callback
         )
         if self.pretrain_max_epochs > 0:
             return net.fit(inputs, None)

@@ -16,7 +16,14 @@ import numpy as np
 import torch
 
 from .._contract import n_input_rows
-from ..nn import BestWeights, batch_of, check_finite_loss, module_device, predict_batches
+from ..nn import (
+    BestWeights,
+    EpochLog,
+    batch_of,
+    check_finite_loss,
+    module_device,
+    predict_batches,
+)
 from ._losses import (
     assignment_change,
     disentanglement_penalty,
@@ -60,6 +67,11 @@ def run_clustering(module, inputs: dict, labels: np.ndarray, *, weights: dict, d
     n = n_input_rows(inputs)
     score = None if holdout is None else HoldoutScore(module, holdout, inputs, dof)
     best = None if score is None else BestWeights(module, score())
+    log = None
+    if verbose:
+        log = EpochLog("DECPretrainer phase 2 (clustering)", max_epochs,
+                       None if best is None else "holdout accuracy", lower_is_better=False)
+        log.begin()
     history, previous, target = [], None, None
     termination, n_epochs = "max_epochs", max_epochs
     for epoch in range(max_epochs):
@@ -84,11 +96,16 @@ def run_clustering(module, inputs: dict, labels: np.ndarray, *, weights: dict, d
             best.offer(epoch + 1, (accuracy, neg_nll))
             row.update(holdout_accuracy=accuracy, holdout_nll=-neg_nll)
         history.append({**row, "dur": time.perf_counter() - start})
-        if verbose:
-            print(f"DEC epoch {epoch + 1}: loss {terms['loss']:.4f}, changed {changed}")
+        if log is not None:
+            details = {} if verbose < 2 else {
+                "changed": changed, **{k: terms[k] for k in ("kl", "label_ce", "reconstruction")}}
+            log.epoch(epoch + 1, terms["loss"], row.get("holdout_accuracy"), details)
         if best is not None and patience is not None and epoch + 1 - best.epoch >= patience:
             termination, n_epochs = "patience", epoch + 1
             break
+    if log is not None:
+        kept = n_epochs if best is None else best.epoch
+        log.end(f"stopped on {termination} after {n_epochs} epochs; kept epoch {kept}")
     if best is None:
         return history, n_epochs, termination, n_epochs
     best.restore()

@@ -121,7 +121,17 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds torch, NumPy and the hold-out splits; an int gives the same fit on every call.
     verbose : int, default=0
-        0 is silent; a positive value prints skorch's table of per-epoch losses.
+        0: silent. 1: one line per epoch (training loss, validation MAE with a ``*`` on
+        the best epoch so far, elapsed and estimated time left). 2: also the L1 and
+        L_MMC parts apart and ``centre_shift``, how far re-clustering moved the centres.
+    callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
+        Extra skorch callbacks (e.g. a TensorBoard or MLflow logger) run by the net;
+        their parameters can be set as ``callbacks__<name>__<param>``.
+    n_threads : int or None, default=1
+        Torch threads used by fit, predict and transform (the process-wide setting is
+        restored afterwards). One thread keeps a fit fast when other processes share
+        the cores (several threads spin-wait and stall each other there) and lets
+        ``GridSearchCV(n_jobs=k)`` scale; None uses torch's current setting.
 
     Attributes
     ----------
@@ -200,7 +210,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
                  projection_bias=True, single_metric=False,
                  bias_mode="projection", label_range=SENTIMENT_RANGE, lr=1e-3, metric_lr=1e-4,
                  batch_size=64, max_epochs=100, patience=10, validation_fraction=0.1,
-                 device="auto", random_state=None, verbose=0):
+                 device="auto", random_state=None, verbose=0, callbacks=None, n_threads=1):
         self.modalities = modalities
         self.n_clusters = n_clusters
         self.receptive_field = receptive_field
@@ -231,6 +241,8 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
+        self.n_threads = n_threads
 
     def fit(self, X, y, validation_data=None):
         """Train the network; select the epoch on validation MAE.
@@ -386,9 +398,12 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
             max_epochs=self.max_epochs,
             train_split=train_split,
             iterator_train__shuffle=True,
-            callbacks=callbacks + self._training_callbacks(validation=train_split is not None),
+            callbacks=callbacks + self._training_callbacks(validation=train_split is not None)
+            + self._extra_callbacks("MMRestRegressor", "valid_loss", metric_name="valid MAE",
+                                    details=("train_l1", "train_mmc", "valid_mmc",
+                                             "centre_shift")),
             device=self.device_,
-            verbose=self._verbose_level,
+            verbose=0,  # progress lines come from the "progress" callback
         )
 
     def _store_fitted_attributes(self):

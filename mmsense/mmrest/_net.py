@@ -108,8 +108,9 @@ class MMRestNet(NeuralNet):
         super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
         shared, y = zip(*self.epoch_points_)
         self.epoch_points_ = []
-        self.recluster_(torch.cat(shared).double().cpu().numpy(),
-                        torch.cat(y).double().cpu().numpy())
+        shift = self.recluster_(torch.cat(shared).double().cpu().numpy(),
+                                torch.cat(y).double().cpu().numpy())
+        self.history.record("centre_shift", shift)
 
     def get_iterator(self, dataset, training=False):
         if training and self.bucket_by_length:
@@ -150,3 +151,5 @@ class MMRestNet(NeuralNet):
         module.centers.copy_(torch.as_tensor(centers, dtype=module.centers.dtype))
         module.bins.copy_(torch.as_tensor(bins))
         self.n_reclusters_ += 1
+        # how far the centres moved (None on the first clustering), for verbose=2
+        return None if previous is None else float(np.linalg.norm(centers - previous, axis=1).mean())

@@ -62,7 +62,17 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.
     verbose : int, default=0
-        0 is silent; a positive value prints skorch's table of per-epoch losses.
+        0: silent. 1 or more: one line per epoch (loss, validation accuracy with a
+        ``*`` on the best epoch so far when ``validation_fraction`` is set, elapsed and
+        estimated time left).
+    callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
+        Extra skorch callbacks (e.g. a TensorBoard or MLflow logger) run by the net;
+        their parameters can be set as ``callbacks__<name>__<param>``.
+    n_threads : int or None, default=1
+        Torch threads used by fit, predict and transform (the process-wide setting is
+        restored afterwards). One thread keeps a fit fast when other processes share
+        the cores (several threads spin-wait and stall each other there) and lets
+        ``GridSearchCV(n_jobs=k)`` scale; None uses torch's current setting.
 
     Attributes
     ----------
@@ -106,7 +116,8 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def __init__(self, hidden_layer_sizes=(64,), *, dropout=0.0, max_epochs=50, batch_size=64,
                  lr=1e-3, weight_decay=0.0, class_weight=None, validation_fraction=None,
-                 patience=5, device="auto", random_state=None, verbose=0):
+                 patience=5, device="auto", random_state=None, verbose=0, callbacks=None,
+                 n_threads=1):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.max_epochs = max_epochs
@@ -119,6 +130,8 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
+        self.n_threads = n_threads
 
     def fit(self, X, y):
         """Fit the network on ``X`` (float matrix) and ``y`` (class labels).
@@ -173,10 +186,12 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
             batch_size=self.batch_size,
             iterator_train__shuffle=True,
             train_split=self._train_split(seed, n_samples),
-            callbacks=self._training_callbacks(validation=self.validation_fraction is not None),
+            callbacks=self._training_callbacks(validation=self.validation_fraction is not None)
+            + self._extra_callbacks("TorchMLPClassifier", "valid_acc",
+                                    metric_name="valid accuracy", lower_is_better=False),
             classes=np.arange(len(self.classes_)),
             device=self.device_,
-            verbose=self._verbose_level,
+            verbose=0,  # progress lines come from the "progress" callback
         )
 
     def _logits(self, X):

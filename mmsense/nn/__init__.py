@@ -21,7 +21,9 @@ from ._guards import check_finite_loss, check_finite_output
 from ._history import epoch_history
 from ._inference import INFERENCE_BATCH_SIZE, batch_of, module_device, predict_batches
 from ._layers import mlp
+from ._progress import EpochLog, ProgressCallback, step_line
 from ._seed import torch_seed_from
+from ._threads import torch_threads
 
 __all__ = [
     "NeuralEstimatorMixin",
@@ -44,4 +46,8 @@ __all__ = [
     "predict_batches",
     "mlp",
     "torch_seed_from",
+    "EpochLog",
+    "ProgressCallback",
+    "step_line",
+    "torch_threads",
 ]

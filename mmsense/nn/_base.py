@@ -19,7 +19,9 @@ from ._best_epoch import KeepBestEpoch
 from ._device import resolve_device
 from ._guards import FiniteLossGuard
 from ._persistence import NetPersistenceMixin
+from ._progress import named_callbacks, progress_callbacks, user_callbacks
 from ._seed import torch_seed_from
+from ._threads import TORCH_METHODS, with_torch_threads
 
 
 def min_rows_for_holdout(fraction: float) -> int:
@@ -32,12 +34,26 @@ def min_rows_for_holdout(fraction: float) -> int:
 
 class NeuralEstimatorMixin(NetPersistenceMixin):
     """Mixin for estimators with ``device``, ``random_state``, ``validation_fraction``,
-    ``patience`` and ``verbose`` parameters.
+    ``patience``, ``verbose``, ``callbacks`` and ``n_threads`` parameters.
+
+    The torch work of every public method (fit, predict, transform, ...) runs with
+    ``n_threads`` torch threads, the process-wide setting restored afterwards.
+    The user's skorch callbacks are reachable as ``callbacks__<name>__<param>`` in
+    ``get_params(deep=True)`` / ``set_params``, as in skorch, so grids can search them.
 
     Sets ``device_`` (the device actually used) in :meth:`_torch_fit`; after
     unpickling, ``device_`` follows the device skorch put ``net_`` on (a model
     fitted on CUDA and loaded on a CPU-only machine is moved to the CPU).
     """
+
+    def __init_subclass__(cls, **kwargs):
+        # as scikit-learn's set_output wraps transform: every estimator gets the thread
+        # setting without repeating it in each method
+        super().__init_subclass__(**kwargs)
+        for name in TORCH_METHODS:
+            method = cls.__dict__.get(name)
+            if callable(method) and not getattr(method, "__mmsense_threads__", False):
+                setattr(cls, name, with_torch_threads(method))
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -93,3 +109,57 @@ class NeuralEstimatorMixin(NetPersistenceMixin):
     @property
     def _verbose_level(self) -> int:
         return int(self.verbose) if self.verbose else 0
+
+    def _extra_callbacks(self, title, metric=None, **kwargs) -> list:
+        """The progress line callback (``verbose``) then the user's ``callbacks``."""
+        return (progress_callbacks(self._verbose_level, title, metric, **kwargs)
+                + user_callbacks(getattr(self, "callbacks", None)))
+
+    def get_params(self, deep=True):
+        """Get the parameters of this estimator, those of its callbacks included.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            If True, also return the parameters of contained objects, and of each
+            callback as ``callbacks__<name>__<param>``.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        params = super().get_params(deep=deep)
+        if deep:
+            for name, callback in named_callbacks(getattr(self, "callbacks", None)).items():
+                for key, value in callback.get_params(deep=False).items():
+                    params[f"callbacks__{name}__{key}"] = value
+        return params
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator, those of its callbacks included.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, ``<component>__<param>`` for nested objects and
+            ``callbacks__<name>__<param>`` for a callback of ``callbacks``.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        nested = {key: params.pop(key) for key in list(params)
+                  if key.startswith("callbacks__")}
+        super().set_params(**params)
+        by_name = named_callbacks(getattr(self, "callbacks", None))
+        for key, value in nested.items():
+            _, name, param = (key.split("__", 2) + [""])[:3]
+            if name not in by_name or not param:
+                raise ValueError(
+                    f"Invalid parameter {key!r} for {type(self).__name__}: callbacks holds "
+                    f"{sorted(by_name) or 'no callback'}; use callbacks__<name>__<param>."
+                )
+            by_name[name].set_params(**{param: value})
+        return self

@@ -14,6 +14,9 @@ from torch import nn
 
 from .._contract import modality_input, sequence_means
 
+# Attention values one inference batch may hold (2**26 float32 values = 256 MiB).
+ATTENTION_VALUES_PER_BATCH = 2**26
+
 
 def lengths_to_mask(lengths: torch.Tensor, n_steps: int) -> torch.Tensor:
     """Boolean ``(n, n_steps)`` mask, True on real steps."""
@@ -90,6 +93,8 @@ class TransformerEncoder(nn.Module):
                 f"the Transformer width ({out_dim}) must be divisible by num_heads ({num_heads})."
             )
         self.project = nn.Linear(in_features, out_dim)
+        # rows per inference batch: each row's attention weights are heads x T x T values
+        self.max_batch_rows = max(1, ATTENTION_VALUES_PER_BATCH // (num_heads * n_steps**2))
         self.register_buffer("positions", sinusoidal_positions(n_steps, out_dim), persistent=False)
         layer = nn.TransformerEncoderLayer(
             out_dim, num_heads, dim_feedforward or 2 * out_dim, dropout, batch_first=True

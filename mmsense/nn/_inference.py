@@ -31,11 +31,15 @@ def predict_batches(module: torch.nn.Module, inputs: dict,
     """``module.<method>(**batch)`` over all rows in eval mode, concatenated on the CPU.
 
     A method returning a tuple of tensors gives a tuple of concatenated tensors.
+    Submodules with a ``max_batch_rows`` attribute lower ``batch_size`` to it.
     """
+    # an encoder may cap the rows per batch (a Transformer's attention grows with T^2)
+    batch_size = min([batch_size] + [m.max_batch_rows for m in module.modules()
+                                     if hasattr(m, "max_batch_rows")])
     was_training = module.training
     module.eval()
     device = module_device(module)
-    run = getattr(module, method)
+    run = module if method == "forward" else getattr(module, method)
     results = [_to_cpu(run(**batch_of(inputs, slice(lo, lo + batch_size), device)))
                for lo in range(0, n_input_rows(inputs), batch_size)]
     module.train(was_training)

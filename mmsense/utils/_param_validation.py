@@ -77,4 +77,6 @@ NEURAL_TRAINING_CONSTRAINTS = {
     "device": DEVICE,
     "random_state": ["random_state"],
     "verbose": ["verbose"],
+    "callbacks": [list, None],
+    "n_threads": [Int(1), None],
 }

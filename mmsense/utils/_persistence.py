@@ -68,7 +68,7 @@ def get_trusted_types() -> list[str]:
     from ..mmrest._modules import MMRestModule
     from ..mmrest._net import MMCConfig, MMRestNet
     from ..neural_network import TorchMLPClassifier
-    from ..nn import KeepBestEpoch
+    from ..nn import EpochLog, KeepBestEpoch, ProgressCallback
     from ..nn._guards import FiniteLossGuard
     from ..neural_network._mlp import _MLPModule
     from ..preprocessing import ModalityScaler
@@ -80,6 +80,7 @@ def get_trusted_types() -> list[str]:
         CMCSLSelfLabeler, TorchMLPClassifier, _MLPModule,
         ModalityScaler,
         KeepBestEpoch, FiniteLossGuard,
+        ProgressCallback, EpochLog,  # nets fitted with verbose >= 1 hold the progress callback
     ]
     skorch_types = [
         NeuralNet, NeuralNetClassifier, History, Dataset, ValidSplit,
