@@ -8,6 +8,7 @@ The API reference (``api.rst``) is written at build time from ``API_MODULES``:
 adding a public module to the reference is one line there.
 """
 
+import atexit
 import importlib
 import importlib.util
 import os
@@ -221,5 +222,24 @@ def _skip_foreign_members(app, what, name, obj, skip, options):
     return skip
 
 
+# An example that calls sys.exit() ends the Sphinx process with status 0 before any page is
+# written (sphinx-gallery runs examples in this process). Fail loudly instead.
+_build_finished = []
+
+
+def _note_build_finished(app, exception):
+    _build_finished.append(True)
+
+
+def _fail_if_build_stopped():
+    if not _build_finished:
+        sys.stderr.write("[mmsense docs] the build stopped before it finished (an example "
+                         "called sys.exit()?): no site was written.\n")
+        sys.stderr.flush()
+        os._exit(1)
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_foreign_members)
+    app.connect("build-finished", _note_build_finished)
+    atexit.register(_fail_if_build_stopped)
