@@ -459,7 +459,7 @@ def stack_modalities(lengths=None, **modalities):
     Returns
     -------
     X : ndarray of shape (n_samples, sum of widths)
-        float32 unless an input was float64.
+        The input contract; float32 unless an input was float64.
     modalities : dict
         The spec to pass as the estimators' ``modalities`` parameter.
 

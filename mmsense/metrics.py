@@ -91,6 +91,7 @@ def mae(y_true, y_pred):
     Returns
     -------
     float
+        The mean absolute error (0 is perfect).
 
     Examples
     --------
@@ -118,6 +119,7 @@ def pearson_corr(y_true, y_pred):
     Returns
     -------
     float
+        Pearson's r in [-1, 1], or nan when an input is constant.
 
     Examples
     --------
@@ -150,6 +152,18 @@ def _multiclass_acc(y_true, y_pred, bound):
 def acc7(y_true, y_pred):
     """Seven-class accuracy: clip to [-3, 3], round half to even, compare.
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True sentiment scores.
+    y_pred : array-like of shape (n_samples,)
+        Predicted sentiment scores.
+
+    Returns
+    -------
+    float
+        Fraction of samples whose rounded scores agree, in [0, 1].
+
     Examples
     --------
     >>> from mmsense.metrics import acc7
@@ -161,6 +175,18 @@ def acc7(y_true, y_pred):
 
 def acc5(y_true, y_pred):
     """Five-class accuracy: clip to [-2, 2], round half to even, compare.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True sentiment scores.
+    y_pred : array-like of shape (n_samples,)
+        Predicted sentiment scores.
+
+    Returns
+    -------
+    float
+        Fraction of samples whose rounded scores agree, in [0, 1].
 
     Examples
     --------
@@ -174,6 +200,18 @@ def acc5(y_true, y_pred):
 def acc3(y_true, y_pred):
     """Three-class accuracy: clip to [-1, 1], round half to even, compare.
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True sentiment scores.
+    y_pred : array-like of shape (n_samples,)
+        Predicted sentiment scores.
+
+    Returns
+    -------
+    float
+        Fraction of samples whose rounded scores agree, in [0, 1].
+
     Examples
     --------
     >>> from mmsense.metrics import acc3
@@ -185,6 +223,18 @@ def acc3(y_true, y_pred):
 
 def acc2_has0(y_true, y_pred):
     """Binary accuracy counting zero as positive: ``p >= 0`` vs ``t >= 0``, all samples.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True sentiment scores.
+    y_pred : array-like of shape (n_samples,)
+        Predicted sentiment scores.
+
+    Returns
+    -------
+    float
+        Fraction of samples on the same side of zero, in [0, 1].
 
     Examples
     --------
@@ -198,6 +248,18 @@ def acc2_has0(y_true, y_pred):
 
 def f1_has0(y_true, y_pred):
     """Weighted F1 of ``p >= 0`` vs ``t >= 0`` over all samples.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True sentiment scores.
+    y_pred : array-like of shape (n_samples,)
+        Predicted sentiment scores.
+
+    Returns
+    -------
+    float
+        Weighted F1 score, in [0, 1].
 
     Examples
     --------
@@ -229,6 +291,18 @@ def acc2_non0(y_true, y_pred):
     Returns nan with an :class:`~sklearn.exceptions.UndefinedMetricWarning`
     when every true score is 0.
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True sentiment scores.
+    y_pred : array-like of shape (n_samples,)
+        Predicted sentiment scores.
+
+    Returns
+    -------
+    float
+        Accuracy over the samples with a non-zero label, in [0, 1], or nan.
+
     Examples
     --------
     >>> from mmsense.metrics import acc2_non0
@@ -244,6 +318,18 @@ def f1_non0(y_true, y_pred):
 
     Returns nan with an :class:`~sklearn.exceptions.UndefinedMetricWarning`
     when every true score is 0.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True sentiment scores.
+    y_pred : array-like of shape (n_samples,)
+        Predicted sentiment scores.
+
+    Returns
+    -------
+    float
+        Weighted F1 over the samples with a non-zero label, in [0, 1], or nan.
 
     Examples
     --------
@@ -289,7 +375,7 @@ def msa_report(y_true, y_pred):
 
     See Also
     --------
-    msa_scorers : the same metrics as scikit-learn scorers.
+    msa_scorers : The same metrics as scikit-learn scorers.
 
     References
     ----------
@@ -352,7 +438,7 @@ def msa_scorers(names=None):
     Returns
     -------
     scorers : dict
-        name -> scorer, in the order given (default: ``neg_mae, corr, acc7, acc5,
+        Name -> scorer, in the order given (default: ``neg_mae, corr, acc7, acc5,
         acc3, acc2_has0, f1_has0, acc2_non0, f1_non0``).
 
     Examples

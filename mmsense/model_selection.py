@@ -82,7 +82,7 @@ def labeled_scorer(scoring, unlabeled=-1):
 
     See Also
     --------
-    LabeledStratifiedKFold : folds that each hold labeled rows.
+    LabeledStratifiedKFold : Folds that each hold labeled rows.
 
     Examples
     --------
@@ -130,9 +130,9 @@ class LabeledStratifiedKFold(BaseCrossValidator):
 
     See Also
     --------
-    RepeatedLabeledStratifiedKFold : the same, repeated with reshuffling.
-    labeled_scorer : a scorer that ignores unlabeled rows.
-    sklearn.model_selection.StratifiedKFold : the fully supervised splitter.
+    RepeatedLabeledStratifiedKFold : The same, repeated with reshuffling.
+    labeled_scorer : A scorer that ignores unlabeled rows.
+    sklearn.model_selection.StratifiedKFold : The fully supervised splitter.
 
     Examples
     --------
@@ -154,7 +154,22 @@ class LabeledStratifiedKFold(BaseCrossValidator):
         self.unlabeled = unlabeled
 
     def get_n_splits(self, X=None, y=None, groups=None):
-        """Number of splitting iterations, ``n_splits``."""
+        """Number of splitting iterations, ``n_splits``.
+
+        Parameters
+        ----------
+        X : object, default=None
+            Ignored; present for API compatibility.
+        y : object, default=None
+            Ignored; present for API compatibility.
+        groups : object, default=None
+            Ignored; present for API compatibility.
+
+        Returns
+        -------
+        int
+            The number of (train, test) splits :meth:`split` yields.
+        """
         return self.n_splits
 
     def split(self, X, y, groups=None):
@@ -169,9 +184,9 @@ class LabeledStratifiedKFold(BaseCrossValidator):
         groups : None
             Ignored.
 
-        Yields
-        ------
-        train, test : ndarray
+        Returns
+        -------
+        generator of (ndarray, ndarray)
             Row indices of the training and test sets of each fold.
         """
         if y is None:
@@ -227,8 +242,8 @@ class RepeatedLabeledStratifiedKFold(BaseCrossValidator):
 
     See Also
     --------
-    LabeledStratifiedKFold : one repetition.
-    sklearn.model_selection.RepeatedStratifiedKFold : the fully supervised splitter.
+    LabeledStratifiedKFold : One repetition.
+    sklearn.model_selection.RepeatedStratifiedKFold : The fully supervised splitter.
 
     Examples
     --------
@@ -252,7 +267,22 @@ class RepeatedLabeledStratifiedKFold(BaseCrossValidator):
         self.unlabeled = unlabeled
 
     def get_n_splits(self, X=None, y=None, groups=None):
-        """Number of splitting iterations, ``n_splits * n_repeats``."""
+        """Number of splitting iterations, ``n_splits * n_repeats``.
+
+        Parameters
+        ----------
+        X : object, default=None
+            Ignored; present for API compatibility.
+        y : object, default=None
+            Ignored; present for API compatibility.
+        groups : object, default=None
+            Ignored; present for API compatibility.
+
+        Returns
+        -------
+        int
+            The number of (train, test) splits :meth:`split` yields.
+        """
         return self.n_splits * self.n_repeats
 
     def split(self, X, y, groups=None):

@@ -35,10 +35,10 @@ class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (n_features,)
         Mean subtracted from each column (the same value on every step of a
         sequence feature); zeros when ``with_mean=False``.
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (n_features,)
         Divisor of each column; ones when ``with_std=False``.
     n_real_steps_ : dict of str to int
         Number of real steps (rows for a static modality) each modality's
@@ -49,7 +49,7 @@ class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     See Also
     --------
-    sklearn.preprocessing.StandardScaler : column-wise scaling; also works in
+    sklearn.preprocessing.StandardScaler : Column-wise scaling; also works in
         front of mmsense estimators because it keeps NaN padding.
 
     Examples
@@ -81,12 +81,14 @@ class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
         y : None
             Ignored.
 
         Returns
         -------
         self : ModalityScaler
+            The fitted scaler.
         """
         self._validate_params()
         X, _, specs = validate_multimodal(self, X, reset=True)
@@ -111,6 +113,7 @@ class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
 
         Returns
         -------
@@ -129,10 +132,12 @@ class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
 
         Returns
         -------
         X_original : ndarray of shape (n_samples, n_features)
+            ``X`` in the original units; padding stays NaN.
         """
         check_is_fitted(self)
         X, _, _ = validate_multimodal(self, X, reset=False)

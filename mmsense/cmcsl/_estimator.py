@@ -86,20 +86,14 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
         quality), ``"median_scaled"`` divides it by the modality's median
         nearest-centroid distance over the unlabeled training rows, and
         ``"ratio"`` is nearest distance / distance to the nearest centroid of
-        another class (a per-row confidence in [0, 1]). The default is
-        ``"ratio"`` from ``benchmarks/bench_cmcsl.py`` with the default MLP
-        (4 synthetic scenarios x 2 tasks x 5 budgets, docs/cmcsl.md): against
-        ``"median_scaled"`` it helped the weaker modality more (+0.15 vs +0.11
-        balanced accuracy over UNI and PRE at budgets 1-5), cost the stronger
-        modality less on average (-0.03 vs -0.06) and kept the fused
-        prediction at UNI's level (-0.01 vs -0.06). ``"median_scaled"`` makes
-        every modality's typical distance 1, so a weak modality wins about half
-        the disagreements. Known weakness of ``"ratio"``: distances concentrate
-        in many dimensions, so a strong high-dimensional modality paired with a
-        weak low-dimensional one looks unsure and loses disagreements (-0.03 to
-        -0.28 on the stronger modality in that scenario; ``"median_scaled"``
-        -0.01 to -0.20). Compare rules on your data with the labeled-only
-        scorer of :mod:`mmsense.model_selection`.
+        another class (a per-row confidence in [0, 1]). ``"median_scaled"``
+        makes every modality's typical distance 1, so a weak modality wins
+        about half the disagreements. Known weakness of ``"ratio"``: distances
+        concentrate in many dimensions, so a strong high-dimensional modality
+        paired with a weak low-dimensional one looks unsure and loses
+        disagreements. The rules are compared in
+        ``benchmarks/results/cmcsl.md``; compare them on your data with the
+        labeled-only scorer of :mod:`mmsense.model_selection`.
     majority_vote : bool, default=True
         With three or more modalities, restrict the choice to the modalities
         proposing the most frequent label; ``resolution`` breaks ties.
@@ -167,10 +161,10 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
 
     See Also
     --------
-    sklearn.semi_supervised.SelfTrainingClassifier : self-training from the
+    sklearn.semi_supervised.SelfTrainingClassifier : Self-training from the
         classifier's own confident predictions.
-    sklearn.semi_supervised.LabelSpreading : graph-based label propagation.
-    TorchMLPClassifier : the default final classifier.
+    sklearn.semi_supervised.LabelSpreading : Graph-based label propagation.
+    TorchMLPClassifier : The default final classifier.
 
     References
     ----------
@@ -270,6 +264,7 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
         Returns
         -------
         self : CMCSLSelfLabeler
+            The fitted estimator.
         """
         self._validate_params()
         self._check_relations()
@@ -382,6 +377,16 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
         """Class probabilities, one column per ``classes_``.
 
         Late fusion averages the per-modality estimators' probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
         """
         features = self._transform_features(X)
         if self.fusion == "early":
@@ -393,7 +398,18 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
-        """The inner estimator's decision function (late fusion: the modalities' mean)."""
+        """The inner estimator's decision function (late fusion: the modalities' mean).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The inner estimator's decision values, averaged over modalities.
+        """
         features = self._transform_features(X)
         if self.fusion == "early":
             return self.estimator_.decision_function(np.concatenate(list(features.values()),
@@ -409,7 +425,18 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
                         for name, est in zip(self.modality_names_, self.estimators_)], axis=0)
 
     def predict(self, X):
-        """Predicted class of each row."""
+        """Predicted class of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
         if self.fusion == "early":
             features = self._transform_features(X)
             return self.estimator_.predict(np.concatenate(list(features.values()), axis=1))
@@ -419,9 +446,15 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
     def modality_predict(self, X):
         """Each modality's own prediction (``fusion="late"`` only).
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
+
         Returns
         -------
         dict of str to ndarray of shape (n_samples,)
+            Modality name -> the prediction of that modality's estimator.
         """
         if self.fusion != "late":
             raise ValueError("modality_predict needs fusion='late' (one estimator per modality).")

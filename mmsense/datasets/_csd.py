@@ -94,12 +94,17 @@ def _decode(value):
 def read_computational_sequence(path):
     """Read a whole ``.csd`` file into memory (fine for label files; see :func:`load_cmu_sdk`).
 
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.csd`` (HDF5) file.
+
     Returns
     -------
     Bunch
-        root_name : str
-        metadata : dict (JSON-encoded entries decoded)
-        data : dict video -> Bunch(features (n, d) float32, intervals (n, 2) float64)
+        With ``root_name`` (str), ``metadata`` (dict, JSON-encoded entries
+        decoded) and ``data`` (dict video -> Bunch of ``features`` (n, d)
+        float32 and ``intervals`` (n, 2) float64).
     """
     source = str(path)
     with _open_csd(path) as root:
@@ -125,12 +130,14 @@ def load_csd_labels(path, *, folds=None, column=0, label_range=SENTIMENT_RANGE, 
     column : int, default=0
         Column of ``features`` holding the label.
     label_range : (float, float) or None, default=(-3.0, 3.0)
+        Range the labels must lie in; None checks only that they are numbers.
     as_frame : bool, default=False
+        If True, ``frame`` also holds the rows as a DataFrame.
 
     Returns
     -------
     Bunch
-        target (float64), ids (``<video>_<k>``, k 1-based), video, split,
+        With target (float64), ids (``<video>_<k>``, k 1-based), video, split,
         intervals (n, 2) in seconds, metadata, filename, frame when ``as_frame``.
     """
     source = str(path)
@@ -207,8 +214,11 @@ def load_cmu_sdk(labels, features, *, folds=None, label_column=0,
     features : dict of str to path-like
         Modality name -> feature ``.csd`` (e.g. ``{"audio": "CMU_MOSI_COVAREP.csd"}``).
     folds : str, path-like or mapping, default=None
+        Standard folds for ``split`` (see :func:`load_standard_folds`).
     label_column : int, default=0
+        Column of the label file's features holding the label.
     label_range : (float, float) or None, default=(-3.0, 3.0)
+        Range the labels must lie in; None checks only that they are numbers.
     max_steps : int, default=None
         Keep at most the first ``max_steps`` steps of each segment (the original
         counts stay in ``n_steps``). None keeps all; the width is then the
@@ -220,7 +230,7 @@ def load_cmu_sdk(labels, features, *, folds=None, label_column=0,
     Returns
     -------
     Bunch
-        data (X), target, modalities (the modalities), ids, split, intervals, n_steps
+        With data (X), target, modalities, ids, split, intervals, n_steps
         (dict modality -> steps per row before ``max_steps``), dropped,
         nonfinite_replaced.
     """

@@ -27,6 +27,26 @@ class RemoteFile:
     """A file to download: where it goes in the cache, where it comes from, its SHA-256.
 
     ``urls`` are tried in order (the canonical host first, then mirrors).
+
+    Parameters
+    ----------
+    filename : str
+        Path of the file inside the cache folder (``data_home``).
+    urls : tuple of str
+        Where to download it from, tried in order.
+    sha256 : str
+        Hex SHA-256 of the file; a download that does not match is discarded.
+
+    See Also
+    --------
+    fetch_file : Download a RemoteFile into the cache, once.
+
+    Examples
+    --------
+    >>> from mmsense.datasets import RemoteFile
+    >>> remote = RemoteFile("demo/file.csv", ("https://example.org/file.csv",), "0" * 64)
+    >>> remote.filename
+    'demo/file.csv'
     """
 
     filename: str
@@ -109,6 +129,7 @@ def fetch_file(remote, *, data_home=None, download_if_missing=True, n_retries=3,
     Parameters
     ----------
     remote : RemoteFile
+        The file to fetch.
     data_home : str or path-like, default=None
         See :func:`get_data_home`.
     download_if_missing : bool, default=True
@@ -124,6 +145,7 @@ def fetch_file(remote, *, data_home=None, download_if_missing=True, n_retries=3,
     Returns
     -------
     pathlib.Path
+        Path of the cached file, its checksum verified.
     """
     path = Path(get_data_home(data_home)) / remote.filename
     if path.exists():
@@ -173,10 +195,13 @@ def fetch_msa_transcripts(name="mosi", *, data_home=None, download_if_missing=Tr
     Parameters
     ----------
     name : {"mosi", "mosei"}, default="mosi"
+        Which dataset.
     data_home : str or path-like, default=None
         Cache folder: ``$MMSENSE_DATA`` when set, else ``~/mmsense_data``.
     download_if_missing : bool, default=True
+        If False, raise ``OSError`` when the file is not cached.
     as_frame : bool, default=False
+        See :func:`load_msa_label_csv`.
 
     Returns
     -------
@@ -203,10 +228,13 @@ def fetch_cmu_mosi_labels(*, data_home=None, download_if_missing=True, folds=Non
     Parameters
     ----------
     data_home : str or path-like, default=None
+        Cache folder: ``$MMSENSE_DATA`` when set, else ``~/mmsense_data``.
     download_if_missing : bool, default=True
+        If False, raise ``OSError`` when the file is not cached.
     folds : str, path-like or mapping, default=None
         Standard folds for the ``split`` column (see :func:`load_standard_folds`).
     as_frame : bool, default=False
+        See :func:`load_csd_labels`.
 
     Returns
     -------

@@ -22,6 +22,8 @@ def load_standard_folds(folds) -> dict:
     Parameters
     ----------
     folds : str, path-like or mapping
+        A ``cmu_*_std_folds.json`` file, or a mapping with ``train``,
+        ``valid``/``dev`` and ``test`` lists of video ids.
 
     Returns
     -------

@@ -86,6 +86,7 @@ def load_mmsa_pickle(
     Parameters
     ----------
     path : str or path-like
+        The pickle file (only open pickles you trust: unpickling can run code).
     modalities : sequence of str, default=("text", "audio", "vision")
         Keys to load, in column order.
     text : {"sequence", "first", "mean"}, default="sequence"
@@ -102,12 +103,12 @@ def load_mmsa_pickle(
     Returns
     -------
     Bunch
-        data : ndarray of float32, the contract's X
-        target : ndarray of float64
-        modalities : dict, the modalities to pass to estimators
-        ids, split ("train"/"valid"/"test"), raw_text (or None),
-        lengths_source (dict), nonfinite_replaced (dict modality -> count),
-        dropped (empty: no row is dropped), filename
+        With ``data`` (ndarray of float32, the contract's X), ``target``
+        (ndarray of float64), ``modalities`` (dict, the modalities to pass
+        to estimators), ``ids``, ``split`` ("train"/"valid"/"test"), ``raw_text``
+        (or None), ``lengths_source`` (dict), ``nonfinite_replaced`` (dict
+        modality -> count), ``dropped`` (empty: no row is dropped) and
+        ``filename``.
 
     See Also
     --------

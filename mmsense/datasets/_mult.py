@@ -51,11 +51,14 @@ def load_mult_pickle(
     Parameters
     ----------
     path : str or path-like
+        The pickle file (only open pickles you trust: unpickling can run code).
     modalities : sequence of str, default=("text", "audio", "vision")
+        Keys to load, in column order.
     text : {"sequence", "first", "mean"}, default="sequence"
         Keep text as a sequence, or pool it to a static vector: its first real
         step or the mean of its real steps.
     label_range : (float, float) or None, default=(-3.0, 3.0)
+        Range the labels must lie in; None checks only that they are numbers.
     nonfinite : "raise" or float, default="raise"
         NaN/inf in a real step raises, or is replaced by this number (MulT's
         own loader replaces -inf audio values by 0).
@@ -63,7 +66,7 @@ def load_mult_pickle(
     Returns
     -------
     Bunch
-        data (X, float32), target (float64), modalities (modalities), ids (an id row of
+        With data (X, float32), target (float64), modalities, ids (an id row of
         several parts, e.g. video, start, end, is joined with "_"; "<split>/<row>"
         when the file has no ``id``), split, nonfinite_replaced, dropped (empty),
         filename.

@@ -37,7 +37,13 @@ def get_data_home(data_home=None) -> str:
 
 
 def clear_data_home(data_home=None) -> None:
-    """Delete the whole download cache (see :func:`get_data_home`)."""
+    """Delete the whole download cache (see :func:`get_data_home`).
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Cache folder: ``$MMSENSE_DATA`` when set, else ``~/mmsense_data``.
+    """
     shutil.rmtree(get_data_home(data_home))
 
 

@@ -46,10 +46,12 @@ def make_multimodal_sentiment(
     Parameters
     ----------
     n_samples : int, default=200
+        Number of rows.
     modalities : dict, default=None
         The contract's spec (name -> width or (n_steps, n_features)); None uses
         ``{"text": 32, "audio": (20, 5), "vision": (20, 8)}``.
     n_clusters : int, default=7
+        Number of sentiment clusters (their centers spread over [-3, 3]).
     modality_informativeness : dict of str to float, default=None
         Signal scale per modality (missing names get 1.0).
     unaligned : bool, default=True
@@ -82,8 +84,11 @@ def make_multimodal_sentiment(
     Returns
     -------
     X : ndarray of shape (n_samples, n_columns), float32
+        The input contract: every modality's columns side by side.
     y : ndarray of shape (n_samples,)
+        Targets as ``task`` says; -1 on unlabeled rows.
     modalities : dict
+        The spec of ``X``'s columns, to pass to the estimators.
     latent : Bunch
         Only when ``return_latent=True``.
 

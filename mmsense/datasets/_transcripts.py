@@ -65,6 +65,7 @@ def load_msa_label_csv(path, *, as_frame=False, label_range=SENTIMENT_RANGE):
     Parameters
     ----------
     path : str or path-like
+        The ``label.csv`` file.
     as_frame : bool, default=False
         If True, ``data`` and ``target`` are pandas Series and ``frame`` holds
         every column.
@@ -75,14 +76,12 @@ def load_msa_label_csv(path, *, as_frame=False, label_range=SENTIMENT_RANGE):
     Returns
     -------
     Bunch
-        data : ndarray of object (str) of shape (n_samples,)
-            Transcripts.
-        target : ndarray of float64 of shape (n_samples,)
-        ids : ndarray of object (str)
-        split : ndarray of str, values "train", "valid", "test" ("dev" is renamed)
-        frame : DataFrame (only when ``as_frame=True``)
-        dropped : DataFrame, always empty here (nothing is dropped)
-        filename : str
+        With ``data`` (ndarray of object (str) of shape (n_samples,), the
+        transcripts), ``target`` (ndarray of float64 of shape (n_samples,)),
+        ``ids`` (ndarray of object (str)), ``split`` (ndarray of str, values
+        "train", "valid", "test"; "dev" is renamed), ``frame`` (DataFrame, only
+        when ``as_frame=True``), ``dropped`` (DataFrame, always empty here:
+        nothing is dropped) and ``filename`` (str).
     """
     source = str(path)
     frame = _read_label_csv(path)
@@ -137,7 +136,7 @@ def load_msa_transcripts(name="mosi", data_dir=None, *, as_frame=False, labels="
     Returns
     -------
     Bunch
-        data (transcripts), target (float scores in [-3, 3]), ids, split
+        With data (transcripts), target (float scores in [-3, 3]), ids, split
         ("train"/"valid"/"test"), dropped, filename, and frame when ``as_frame``.
 
     See Also

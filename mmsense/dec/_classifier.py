@@ -56,8 +56,7 @@ class DECClassifier(NeuralEstimatorMixin, SemiSupervisedClassifierMixin, BaseEst
     encoder_lr_ratio : float, default=1.0
         The pretrained encoder learns at ``encoder_lr_ratio * lr``, the head at
         ``lr`` (discriminative learning rates; ignored when ``pretrain=False``).
-        Ours: 0.1 was no better than 1.0 on the validation splits of CMU-MOSI
-        and of the synthetic benchmark data (docs/dec.md).
+        Ours (the values tried are recorded in ``benchmarks/results/dec.md``).
     batch_size : int, default=32
         Ours.
     max_epochs : int, default=100
@@ -75,6 +74,7 @@ class DECClassifier(NeuralEstimatorMixin, SemiSupervisedClassifierMixin, BaseEst
         Device for fine-tuning ("auto": CUDA when available); the pretrainer
         uses its own ``device``.
     random_state : int, RandomState instance or None, default=None
+        Seeds torch, NumPy and the hold-out splits; an int gives the same fit on every call.
     verbose : int, default=0
         0: silent. 1: one line per fine-tuning epoch (loss, held-out accuracy with a
         ``*`` on the best epoch so far, elapsed and estimated time left), and the
@@ -170,6 +170,7 @@ class DECClassifier(NeuralEstimatorMixin, SemiSupervisedClassifierMixin, BaseEst
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
         y : array-like of shape (n_samples,)
             Class labels, ``-1`` for unlabeled rows (strings in an object
             array, as in SelfTrainingClassifier).
@@ -177,6 +178,7 @@ class DECClassifier(NeuralEstimatorMixin, SemiSupervisedClassifierMixin, BaseEst
         Returns
         -------
         self : DECClassifier
+            The fitted estimator.
         """
         self._validate_params()
         pretrainer = self.pretrainer if self.pretrainer is not None else DECPretrainer()
@@ -209,10 +211,12 @@ class DECClassifier(NeuralEstimatorMixin, SemiSupervisedClassifierMixin, BaseEst
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes), columns in ``classes_`` order
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
         """
         check_is_fitted(self)
         X, _, specs = validate_multimodal(self, X, reset=False, modalities=self._modalities)
@@ -226,10 +230,12 @@ class DECClassifier(NeuralEstimatorMixin, SemiSupervisedClassifierMixin, BaseEst
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
 
         Returns
         -------
-        y : ndarray of shape (n_samples,), values from ``classes_``
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
         """
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(1)]

@@ -106,14 +106,11 @@ class DECPretrainer(
     label_weight : float, default=0.0
         Weight of the cross-entropy of the labeled rows' soft assignment
         (the paper's ``beta``, times ``clustering_weight``). Ours, chosen on
-        validation data only (``benchmarks/sweep_dec.py``, docs/dec.md): over
-        CMU-MOSI's valid split and two synthetic validation sets, 0 gave the
-        best mean accuracy after fine-tuning (0.792, against 0.789 for 0.01
-        and 0.1 and 0.789 for 1.0; differences within one standard error). With 0
-        the labels still shape phase 2: they place the centers (one per class)
-        and their held-out part selects the epoch kept; the cross-entropy
-        is left to fine-tuning. Set it above 0 for the paper's
-        ``KL + beta * CE`` objective.
+        validation data (the sweep is recorded in
+        ``benchmarks/results/dec.md``). With 0 the labels still shape phase 2:
+        they place the centers (one per class) and their held-out part
+        selects the epoch kept; the cross-entropy is left to fine-tuning. Set
+        it above 0 for the paper's ``KL + beta * CE`` objective.
     lr : float, default=1e-3
         Adam learning rate in both phases (IDEC: 1e-3).
     batch_size : int, default=64
@@ -141,7 +138,8 @@ class DECPretrainer(
         Stop phase 2 when fewer than this fraction of assignments change
         between two updates (paper: 0.1%).
     n_init : int, default=20
-        k-means restarts for the centers when fitted without labels (paper: 20).
+        Number of k-means restarts for the centers when fitted without labels
+        (paper: 20).
     device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
         "auto" uses CUDA when available. A model fitted on a GPU unpickles on
         a CPU-only machine.
@@ -328,6 +326,7 @@ class DECPretrainer(
         Returns
         -------
         self : DECPretrainer
+            The fitted estimator.
         """
         check_architecture(self)
         X, y, specs = validate_multimodal(self, X, y)
@@ -373,10 +372,12 @@ class DECPretrainer(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, latent_dim), float32
+        Z : ndarray of shape (n_samples, latent_dim)
+            The latent codes (float32).
         """
         return self._encode(X).numpy()
 
@@ -386,6 +387,7 @@ class DECPretrainer(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
 
         Returns
         -------

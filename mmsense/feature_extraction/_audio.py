@@ -100,7 +100,7 @@ class AudioFeatures(ClipTransformerMixin):
     window_seconds : float, default=0.025
         Analysis window of MFCC, RMS and ZCR (librosa backend).
     pitch_resolution : float, default=0.25
-        pYIN's pitch grid in semitones. librosa's default 0.1 makes pYIN's HMM
+        The pitch grid of pYIN, in semitones. librosa's default 0.1 makes pYIN's HMM
         about 10x slower; 0.25 keeps the error of a steady tone under 1 %.
     backend : {"librosa", "opensmile"}, default="librosa"
         Which library computes the descriptors.

@@ -70,11 +70,13 @@ class ClipTransformerMixin(TransformerMixin, BaseEstimator):
         ----------
         X : list of str or path-like of length n_clips
             Media files.
-        y : ignored
+        y : None
+            Ignored.
 
         Returns
         -------
-        self
+        self : object
+            The estimator (stateless: nothing is learnt).
         """
         self._check_params()
         as_path_list(X, type(self).__name__)
@@ -155,15 +157,17 @@ class ClipTransformerMixin(TransformerMixin, BaseEstimator):
         return sequences, dict(sorted(errors.items()))
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the per-step features, in column order.
+        """Get the names of the per-step features, in column order.
 
         Parameters
         ----------
-        input_features : ignored
+        input_features : None
+            Ignored (the names do not depend on the input).
 
         Returns
         -------
         ndarray of str objects of shape (n_features,)
+            One name per feature of a step.
         """
         self._check_params()
         return np.array(self._feature_names(), dtype=object)

@@ -95,7 +95,7 @@ def read_audio(path, sample_rate=16000):
 
 
 def read_frames(path, fps=5.0, *, grayscale=True):
-    """Frames of a video sampled at ``fps``, with their times.
+    """Read the frames of a video sampled at ``fps``, with their times.
 
     For each time ``k / fps`` (k = 0, 1, ...) within the video, the first
     decoded frame shown at or after it is kept, so a clip filmed at 30 fps read
@@ -113,6 +113,7 @@ def read_frames(path, fps=5.0, *, grayscale=True):
     Returns
     -------
     frames : list of ndarray of uint8
+        The kept frames, in time order.
     times : ndarray of float64 of shape (n_frames,)
         Presentation time of each kept frame, in seconds.
 

@@ -29,7 +29,19 @@ def clip_id(path) -> str:
 
 
 def read_transcripts(transcripts) -> dict:
-    """Clip id -> text from a CSV path (columns ``id`` and ``text``), a DataFrame or a dict."""
+    """Read clip id -> text from a CSV path (columns ``id`` and ``text``), a DataFrame or a dict.
+
+    Parameters
+    ----------
+    transcripts : str, path-like, DataFrame or dict
+        A CSV file or a DataFrame with the columns ``id`` and ``text``, or a
+        mapping of clip id to text.
+
+    Returns
+    -------
+    dict
+        Clip id -> transcript text.
+    """
     if isinstance(transcripts, dict):
         table = {str(k): v for k, v in transcripts.items()}
     else:

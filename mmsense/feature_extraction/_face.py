@@ -101,7 +101,7 @@ class FaceFeatures(ClipTransformerMixin):
 
     These are coarse detector outputs, not landmarks or action units: the
     cascades find frontal faces only and the smile detector is noisy. See
-    docs/media.md for what other face models give and cost.
+    docs/user_guide/media.md for what other face models give and cost.
 
     Needs the ``video`` extra: ``pip install "mmsense[video]"``.
 

@@ -223,11 +223,14 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of str of shape (n_samples,)
-        y : ignored
+            The texts.
+        y : None
+            Ignored.
 
         Returns
         -------
-        self
+        self : TextEmbedder
+            The estimator (stateless: nothing is learnt).
         """
         self._model_path()
         _as_text_list(X)
@@ -249,6 +252,7 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of float32 of shape (n_samples, n_dims)
+            One sentence embedding per text, in the order of ``X``.
         """
         texts = _as_text_list(X)
         encoder, path = self._encoder()
@@ -278,11 +282,13 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        input_features : ignored
+        input_features : None
+            Ignored (the names do not depend on the input).
 
         Returns
         -------
         ndarray of str objects
+            One name per embedding dimension.
         """
         encoder, _ = self._encoder()
         # renamed in sentence-transformers 6; the old name still works before that

@@ -56,13 +56,13 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         field: in each batch for the intra-cluster loss (capped by the batch's
         points), and over the training split for the bin vote.
     margin : float, default=3.0
-        xi, the intra-cluster margin (70 on MOSEI in the paper).
+        The intra-cluster margin xi (70 on MOSEI in the paper).
     alpha : float, default=1.0
         Scale of the inter-cluster margins ``rho_ij = alpha * ||C_j - C_i||^2``.
     inter_weight : float, default=0.8
-        v1, weight of the inter-cluster loss.
+        Weight v1 of the inter-cluster loss.
     metric_reg : float, default=1.0
-        v2, weight of ``||M0||_F^2``.
+        Weight v2 of ``||M0||_F^2``.
     gamma : float, default=0.05
         Weight of the projection bias in the prediction.
     eta : float, default=0.01
@@ -73,9 +73,9 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         Cap on the receptive-field pairs per cluster in a batch; above it a
         seeded subsample is used. None uses every pair.
     hidden_dim : int, default=64
-        d1, width of the shared clustering space.
+        Width d1 of the shared clustering space.
     decision_dim : int, default=50
-        d2, width of PDLF's Conv1D blocks.
+        Width d2 of PDLF's Conv1D blocks.
     lstm_hidden_dim : int or None, default=32
         Hidden width of the sequence modalities' LSTMs (their last hidden state
         is then projected to ``hidden_dim``); None uses ``hidden_dim``. The
@@ -106,7 +106,9 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
     metric_lr : float, default=1e-4
         Adam learning rate of M0 and the dM_i.
     batch_size : int, default=64
+        Rows per mini-batch.
     max_epochs : int, default=100
+        Maximum number of training epochs.
     patience : int or None, default=10
         Epochs without a better validation MAE before training stops; None
         trains ``max_epochs`` epochs. Either way the epoch with the best
@@ -115,7 +117,9 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         Random hold-out of the training data for model selection, unless
         ``validation_data`` is passed to :meth:`fit`. None: no validation.
     device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
+        Torch device; "auto" is CUDA when available, else the CPU.
     random_state : int, RandomState instance or None, default=None
+        Seeds torch, NumPy and the hold-out splits; an int gives the same fit on every call.
     verbose : int, default=0
         0: silent. 1: one line per epoch (training loss, validation MAE with a ``*`` on
         the best epoch so far, elapsed and estimated time left). 2: also the L1 and
@@ -157,7 +161,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
 
     See Also
     --------
-    sklearn.svm.SVR : a strong baseline on frozen sentence embeddings.
+    sklearn.svm.SVR : A strong baseline on frozen sentence embeddings.
 
     References
     ----------
@@ -246,6 +250,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
         y : array-like of shape (n_samples,)
             Sentiment scores within ``label_range``.
         validation_data : tuple (X_val, y_val), optional
@@ -255,6 +260,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         Returns
         -------
         self
+            The fitted estimator.
         """
         self._validate_params()
         y = _numeric_scores(y, "y")
@@ -277,10 +283,12 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
 
         Returns
         -------
         ndarray of shape (n_samples,)
+            Predicted sentiment scores.
         """
         inputs = self._inputs_for_inference(X)
         prediction = predict_batches(self.net_.module_, inputs)[0]
@@ -293,16 +301,19 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input contract: every modality's columns side by side, as ``modalities`` says.
 
         Returns
         -------
-        Bunch with
-            embedding : ndarray (n_samples, n_modalities, hidden_dim), the shared-space points;
-            modalities : list of str, the modality order of the second axis;
-            cluster : ndarray of int (n_samples, n_modalities), nearest cluster under the
-            learned metrics; second_cluster : the second-nearest (-1 with one cluster);
-            bias : ndarray (n_samples,), the projection bias (computed even with
-            ``projection_bias=False``); decision : ndarray (n_samples,), the decision score y'.
+        Bunch
+            ``embedding``: ndarray (n_samples, n_modalities, hidden_dim), the
+            shared-space points; ``modalities``: list of str, the modality order
+            of the second axis; ``cluster``: ndarray of int (n_samples,
+            n_modalities), the nearest cluster under the learned metrics;
+            ``second_cluster``: the second-nearest (-1 with one cluster);
+            ``bias``: ndarray (n_samples,), the projection bias (computed even
+            with ``projection_bias=False``); ``decision``: ndarray (n_samples,),
+            the decision score y'.
         """
         inputs = self._inputs_for_inference(X)
         decision, bias, nearest, second, shared = predict_batches(

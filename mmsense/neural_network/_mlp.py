@@ -41,7 +41,9 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
     dropout : float, default=0.0
         Dropout after each hidden layer.
     max_epochs : int, default=50
+        Maximum number of training epochs.
     batch_size : int, default=64
+        Rows per mini-batch.
     lr : float, default=1e-3
         Adam learning rate.
     weight_decay : float, default=0.0
@@ -56,6 +58,7 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
     patience : int or None, default=5
         Early-stopping patience on ``valid_loss`` (used with ``validation_fraction``).
     device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
+        Torch device; "auto" is CUDA when available, else the CPU.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.
     verbose : int, default=0
@@ -86,8 +89,8 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     See Also
     --------
-    CMCSLSelfLabeler : uses this classifier by default.
-    sklearn.neural_network.MLPClassifier : the NumPy counterpart.
+    CMCSLSelfLabeler : Uses this classifier by default.
+    sklearn.neural_network.MLPClassifier : The NumPy counterpart.
 
     Examples
     --------
@@ -199,18 +202,51 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
         return logits.numpy()
 
     def decision_function(self, X):
-        """Class logits, ``(n_samples, n_classes)``; for two classes the logit margin."""
+        """Class logits; for two classes the logit margin.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Feature matrix.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The logit margin of ``classes_[1]`` for two classes, else the logits.
+        """
         logits = self._logits(X)
         return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
     def predict_proba(self, X):
-        """Softmax of the class logits, ``(n_samples, n_classes)``."""
+        """Softmax of the class logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Feature matrix.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
         logits = self._logits(X)
         logits = logits - logits.max(axis=1, keepdims=True)
         proba = np.exp(logits)
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X):
-        """Most probable class of each row."""
+        """Most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Feature matrix.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]

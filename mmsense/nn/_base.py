@@ -116,6 +116,19 @@ class NeuralEstimatorMixin(NetPersistenceMixin):
                 + user_callbacks(getattr(self, "callbacks", None)))
 
     def get_params(self, deep=True):
+        """Get the parameters of this estimator, those of its callbacks included.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            If True, also return the parameters of contained objects, and of each
+            callback as ``callbacks__<name>__<param>``.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
         params = super().get_params(deep=deep)
         if deep:
             for name, callback in named_callbacks(getattr(self, "callbacks", None)).items():
@@ -124,6 +137,19 @@ class NeuralEstimatorMixin(NetPersistenceMixin):
         return params
 
     def set_params(self, **params):
+        """Set the parameters of this estimator, those of its callbacks included.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, ``<component>__<param>`` for nested objects and
+            ``callbacks__<name>__<param>`` for a callback of ``callbacks``.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
         nested = {key: params.pop(key) for key in list(params)
                   if key.startswith("callbacks__")}
         super().set_params(**params)

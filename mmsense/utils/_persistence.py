@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def get_trusted_types() -> list[str]:
-    """Names of the types to trust when loading a fitted mmsense model with skops.
+    """Return the names of the types to trust when loading a fitted mmsense model with skops.
 
     ``skops.io.load`` refuses any type outside its default allow-list (numpy,
     scipy and scikit-learn types) unless it is passed in ``trusted``. MLflow 3
