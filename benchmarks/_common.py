@@ -200,7 +200,7 @@ def mosi_task(cache_dir=TEXT_CACHE_DIR, data_dir=None) -> Task:
 
 
 def hide_labels(y, rng, *, fraction=None, per_class=None):
-    """Keep some rows of each class labelled, drawn with ``rng``; the rest become -1.
+    """Keep some rows of each class labeled, drawn with ``rng``; the rest become -1.
 
     ``fraction`` keeps that share of each class (at least one row);
     ``per_class`` keeps that many rows (the whole class when it is smaller).

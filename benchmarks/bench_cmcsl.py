@@ -1,9 +1,9 @@
 """CMCSL benchmark: the paper's protocol on synthetic data, plus propagation throughput.
 
-Protocol (arXiv 2408.02568): labelled budgets of 1, 2, 5, 10, 20 rows per class;
-5x2 repeated stratified CV (train on one half, with only ``budget`` labelled rows
+Protocol (arXiv 2408.02568): labeled budgets of 1, 2, 5, 10, 20 rows per class;
+5x2 repeated stratified CV (train on one half, with only ``budget`` labeled rows
 per class, test on the other half); balanced accuracy of each modality's own
-classifier and of the fused prediction. Methods: PRE (labelled rows only), UNI
+classifier and of the fused prediction. Methods: PRE (labeled rows only), UNI
 (propagation inside each modality), CMCSL (both clustering modes, every
 resolution rule), sklearn's LabelSpreading and SelfTrainingClassifier on the
 same preprocessed features, each with GaussianNB, LogisticRegression and the
@@ -210,14 +210,14 @@ def print_targets(title, results, budgets, weak, strong, small=(1, 2, 5)):
                       + " ".join(f"{d:+.3f}" for d in strong_delta))
 
 
-def propagate_and_resolve(mods, labelled, y, n_classes, chunk_size, device):
+def propagate_and_resolve(mods, labeled, y, n_classes, chunk_size, device):
     """CMCSL's propagation in every modality, then the ratio resolution across them."""
     labels, scores = [], []
     for Z in mods:
-        prop = propagate(Z, labelled, y, n_classes, chunk_size=chunk_size, device=device)
+        prop = propagate(Z, labeled, y, n_classes, chunk_size=chunk_size, device=device)
         labels.append(prop.labels)
         scores.append(modality_scores(prop.class_distances, "ratio",
-                                      median_scale(prop.class_distances, ~labelled)))
+                                      median_scale(prop.class_distances, ~labeled)))
     return resolve(np.stack(labels), np.stack(scores))
 
 
@@ -233,8 +233,8 @@ def throughput(sizes, n_seeds, n_features, n_classes, chunk_size, repeats, devic
         y = np.full(n, -1)
         seeds = rng.choice(n, n_seeds, replace=False)
         y[seeds] = np.arange(n_seeds) % n_classes
-        labelled = y >= 0
-        run = partial(propagate_and_resolve, mods, labelled, y, n_classes, chunk_size, device)
+        labeled = y >= 0
+        run = partial(propagate_and_resolve, mods, labeled, y, n_classes, chunk_size, device)
         n_runs = repeats if n < 10**6 else max(1, repeats - 1)
         med, _ = median_seconds(run, n_runs)
         rss = peak_rss_mib() / 2**10
@@ -258,7 +258,7 @@ def parse_args(argv=None):
     p.add_argument("--skip-throughput", action="store_true")
     p.add_argument("--sizes", type=float, nargs="+", default=[1e4, 1e5, 1e6])
     p.add_argument("--seeds", type=int, default=300,
-                   help="throughput: labelled seed rows (not random seeds)")
+                   help="throughput: labeled seed rows (not random seeds)")
     p.add_argument("--chunk-size", type=int, default=65536)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--classifiers", nargs="+", choices=("GNB", "LR", "MLP"), default=None,

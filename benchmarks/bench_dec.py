@@ -1,9 +1,9 @@
-"""Labelled-fraction curve for DEC pretraining (arXiv 2501.06475) against its baselines.
+"""Labeled-fraction curve for DEC pretraining (arXiv 2501.06475) against its baselines.
 
-For each labelled fraction, on synthetic tri-modal MOSI-size data and on real
+For each labeled fraction, on synthetic tri-modal MOSI-size data and on real
 CMU-MOSI text features (binary polarity ``score >= 0``, standard split):
 
-(a) scratch   the DECClassifier network trained on the labelled rows only
+(a) scratch   the DECClassifier network trained on the labeled rows only
 (b) ae        autoencoder-only pretraining (phase 2 skipped) + fine-tuning
 (c) dec       full semi-supervised DEC pretraining + fine-tuning
 (d) spread    sklearn LabelSpreading (kNN kernel) on the same features
@@ -18,7 +18,7 @@ classes and (b, c) of the network's cluster assignment, seconds per epoch per
 phase and parameter counts. The default run is small (CPU shared); ``--full``
 gives the issue's whole curve.
 
-    python -m benchmarks.bench_dec                 # default: 40% labelled, 1 seed
+    python -m benchmarks.bench_dec                 # default: 40% labeled, 1 seed
     python -m benchmarks.bench_dec --full          # 0.1 .. 1.0, 3 seeds
 """
 
@@ -100,7 +100,7 @@ def run_sklearn(est, task, y_partial) -> dict:
 
 
 def print_table(task_name, fraction, results):
-    print(f"\n{task_name}, {fraction:.0%} labelled (mean over {len(next(iter(results.values())))}"
+    print(f"\n{task_name}, {fraction:.0%} labeled (mean over {len(next(iter(results.values())))}"
           " seed(s))")
     print(f"{'method':<14}" + "".join(f"{c:>13}" for c in COLUMNS))
     for method, rows in results.items():
@@ -114,7 +114,7 @@ def print_table(task_name, fraction, results):
 def print_task_header(task, args):
     print(f"\n== {task.name}: {len(task.X_train)} train / {len(task.X_test)} test rows, "
           f"{task.X_train.shape[1]} columns, spec {task.spec}")
-    print(f"autoencoder parameters (encoder + decoders + centres): benchmark architecture "
+    print(f"autoencoder parameters (encoder + decoders + centers): benchmark architecture "
           f"{dec_autoencoder_size(pretrainer(task.spec, args, 0), task.spec)}, DECPretrainer "
           f"defaults {dec_autoencoder_size(DECPretrainer(modalities=task.spec), task.spec)} "
           "(paper: about 851K)", flush=True)
@@ -133,7 +133,7 @@ def run_seed(task, args, fraction, seed, results):
 
 
 def run_task(task, args, task_for_seed=None):
-    """The labelled-fraction rows for one dataset.
+    """The labeled-fraction rows for one dataset.
 
     ``task_for_seed(seed)``, when given, draws a new dataset for every seed
     (``--redraw-data``); ``task`` is then seed 0's draw, used for the header.

@@ -4,7 +4,7 @@ Given a row's cluster ``k`` and latent score ``s``, each modality's features
 are Gaussian around ``informativeness * (prototype_k + s * direction)`` with
 per-feature noise ``noise``; a sequence's mean over its ``L`` real steps is a
 sufficient statistic with noise ``noise / sqrt(L)``. The posterior over
-``(k, s)`` (prior: clusters uniform, ``s ~ N(centre_k, 0.25^2)`` clipped to
+``(k, s)`` (prior: clusters uniform, ``s ~ N(center_k, 0.25^2)`` clipped to
 [-3, 3], integrated on a grid) gives ``P(score >= 0 | x)``; predicting its
 more probable side is the best any method can do on this data. Use it as the
 ceiling a benchmark's accuracies are read against:
@@ -28,13 +28,13 @@ from benchmarks._common import (MOSI_SIZES, SCORE_JITTER_SD, make_parser, md_hea
 from mmsense.datasets import make_multimodal_sentiment
 
 
-def _log_prior(centres, grid):
+def _log_prior(centers, grid):
     """log P(k, s) on the score grid; the grid ends hold the clipped tails."""
     step = grid[1] - grid[0]
-    log_prior = norm.logpdf(grid[None, :], centres[:, None], SCORE_JITTER_SD) + np.log(step)
-    log_prior[:, 0] = norm.logcdf(grid[0] + step / 2, centres, SCORE_JITTER_SD)
-    log_prior[:, -1] = norm.logsf(grid[-1] - step / 2, centres, SCORE_JITTER_SD)
-    return log_prior - np.log(len(centres))
+    log_prior = norm.logpdf(grid[None, :], centers[:, None], SCORE_JITTER_SD) + np.log(step)
+    log_prior[:, 0] = norm.logcdf(grid[0] + step / 2, centers, SCORE_JITTER_SD)
+    log_prior[:, -1] = norm.logsf(grid[-1] - step / 2, centers, SCORE_JITTER_SD)
+    return log_prior - np.log(len(centers))
 
 
 def positive_posterior(X, modalities, latent, grid_size=1201) -> np.ndarray:

@@ -18,7 +18,7 @@ folder and their transcripts. Nothing is downloaded.
    The model here is fitted on **synthetic** data shaped like the extracted
    features, only to show the mechanics. Its predictions say nothing about
    the sentiment of the real clips. For meaningful predictions fit on features
-   extracted from labelled clips (``mmsense extract CLIPS --labels CSV``).
+   extracted from labeled clips (``mmsense extract CLIPS --labels CSV``).
 
 It needs the ``audio`` and ``video`` extras (and ``text`` for transcripts)
 and the samples; without them it prints why and stops.
