@@ -24,7 +24,7 @@ repeats.
 import os
 
 import matplotlib.pyplot as plt
-import numpy as np
+
 from sklearn.inspection import permutation_importance
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
