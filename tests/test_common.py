@@ -117,3 +117,13 @@ def test_param_validation(estimator):
     if name in PARAM_VALIDATION_SKIPS:
         pytest.skip(PARAM_VALIDATION_SKIPS[name])
     check_param_validation(name, estimator)
+
+
+def test_all_estimators_filters_by_kind():
+    regressors = [name for name, _ in all_estimators(type_filter="regressor")]
+    assert regressors == ["MMRestRegressor"]
+    classifiers = {name for name, _ in all_estimators(type_filter="classifier")}
+    assert {"CMCSLSelfLabeler", "DECClassifier", "TorchMLPClassifier"} <= classifiers
+    assert "ModalityScaler" not in classifiers
+    with pytest.raises(ValueError, match="type_filter must be None or among"):
+        all_estimators(type_filter="clusterer")

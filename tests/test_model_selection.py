@@ -224,3 +224,31 @@ def test_grid_search_with_labeled_cv_and_scorer():
                               refit="acc").fit(X, y)
     assert len([k for k in search.cv_results_ if k.startswith("split")]) == 2 * 6
     assert search.best_score_ > 0.8
+
+
+def test_labelled_spellings_still_work_with_a_future_warning():
+    import mmsense
+    from mmsense.datasets import make_multimodal_sentiment
+    from mmsense.model_selection import (
+        LabeledStratifiedKFold,
+        LabelledStratifiedKFold,
+        labeled_scorer,
+        labelled_scorer,
+    )
+
+    y = np.array([0, 0, 1, 1, -1, -1, -1, -1])
+    with pytest.warns(FutureWarning, match="use LabeledStratifiedKFold"):
+        old = list(LabelledStratifiedKFold(n_splits=2).split(np.zeros((8, 1)), y))
+    new = list(LabeledStratifiedKFold(n_splits=2).split(np.zeros((8, 1)), y))
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(old, new))
+    with pytest.warns(FutureWarning, match="use labeled_scorer"):
+        scorer = labelled_scorer("accuracy", unlabelled=-1)
+    assert scorer.__name__ == labeled_scorer("accuracy").__name__ == "labeled_accuracy"
+    assert mmsense.labelled_scorer is labelled_scorer  # importable, not advertised
+    assert "labelled_scorer" not in mmsense.__all__
+    with pytest.warns(FutureWarning, match="use labeled_fraction"):
+        _, y_old, _ = make_multimodal_sentiment(40, task="binary", labelled_fraction=0.5,
+                                                random_state=0)
+    _, y_new, _ = make_multimodal_sentiment(40, task="binary", labeled_fraction=0.5,
+                                            random_state=0)
+    np.testing.assert_array_equal(y_old, y_new)
