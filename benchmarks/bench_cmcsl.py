@@ -50,7 +50,7 @@ from mmsense import CMCSLSelfLabeler, TorchMLPClassifier
 from mmsense.datasets import make_multimodal_sentiment
 
 BUDGETS = (1, 2, 5, 10, 20)
-RULES = ("euclidean", "median_scaled", "ratio")
+RULES = ("euclidean", "median_scaled", "ratio", "reliability")
 CLUSTERINGS = ("nearest_seed", "kmeans")
 
 # name -> (modalities, informativeness, weak modality, strong modality, extra kwargs)

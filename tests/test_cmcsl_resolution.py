@@ -77,3 +77,56 @@ def test_score_tie_goes_to_first_modality():
     labels = np.array([[0], [1]])
     resolved, source = resolve(labels, np.array([[0.5], [0.5]]))
     assert resolved[0] == 0 and source[0] == 0
+
+
+def test_loo_error_counts_the_nearest_other_labeled_row():
+    from mmsense.cmcsl._resolution import loo_error
+
+    values = np.array([[0.0], [0.1], [1.0], [1.1], [0.5]])
+    codes = np.array([0, 0, 1, 1, 1])
+    # nearest other rows: 0.1 (0), 0.0 (0), 1.1 (1), 1.0 (1); 0.5 -> 0.1 (class 0): 1 error
+    assert loo_error(values, codes) == pytest.approx((1 + 1) / (5 + 2))
+    assert loo_error(values[:4], codes[:4]) == pytest.approx(1 / 6)
+
+
+def test_auto_rule_needs_two_labeled_rows_per_class():
+    from mmsense.cmcsl._resolution import choose_rule
+
+    assert choose_rule("auto", np.array([0, 0, 1, 1])) == "reliability"
+    assert choose_rule("auto", np.array([0, 0, 1])) == "ratio"
+    assert choose_rule("ratio", np.array([0, 0, 1, 1])) == "ratio"
+
+
+def test_reliability_lets_the_modality_the_labels_trust_win():
+    from sklearn.naive_bayes import GaussianNB
+
+    from mmsense import CMCSLSelfLabeler
+
+    rng = np.random.default_rng(0)
+    n, per_class = 300, 4
+    truth = rng.integers(0, 2, n)
+    # strong: 60-d, classes well apart but every distance large (ratio looks unsure);
+    # weak: 2-d, labels 30% flipped
+    strong = rng.normal(size=(n, 60)) + 1.5 * truth[:, None]
+    noisy = np.where(rng.random(n) < 0.3, 1 - truth, truth)
+    weak = rng.normal(scale=0.3, size=(n, 2)) + 2.0 * noisy[:, None]
+    y = np.full(n, -1)
+    for c in (0, 1):
+        y[rng.choice(np.flatnonzero(truth == c), per_class, replace=False)] = c
+    X = np.hstack([strong, weak])
+    spec = {"strong": 60, "weak": 2}
+    fits = {rule: CMCSLSelfLabeler(GaussianNB(), modalities=spec, resolution=rule,
+                                   preprocessing="standard").fit(X, y)
+            for rule in ("ratio", "auto")}
+    auto = fits["auto"]
+    assert auto.resolution_ == "reliability"
+    assert auto.modality_reliability_["strong"] > auto.modality_reliability_["weak"]
+    unlabeled = y == -1
+    accuracy = {rule: np.mean(fit.transduction_[unlabeled] == truth[unlabeled])
+                for rule, fit in fits.items()}
+    strong_labels = auto.modality_labels_["strong"][unlabeled]
+    assert accuracy["auto"] >= accuracy["ratio"]
+    # where the two modalities disagree, the trusted (strong) one supplied the label
+    disagree = strong_labels != auto.modality_labels_["weak"][unlabeled]
+    share = np.mean(auto.label_modality_[unlabeled][disagree] == "strong")
+    assert share > np.mean(fits["ratio"].label_modality_[unlabeled][disagree] == "strong")

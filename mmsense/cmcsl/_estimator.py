@@ -18,7 +18,9 @@ from ..nn import resolve_device, step_line
 from ..utils._param_validation import DEVICE, HasMethods, Int, StrOptions
 from ._features import PREPROCESSING, make_preprocessor
 from ._propagation import CLUSTERINGS, KMEANS_INITS, propagate
-from ._resolution import RESOLUTIONS, median_scale, modality_scores, resolve
+from ._resolution import (
+    RESOLUTIONS, choose_rule, loo_error, median_scale, modality_scores, resolve,
+)
 
 
 def _estimator_has(attr):
@@ -78,7 +80,8 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
     kmeans_init : {"seeds", "class_means"}, default="seeds"
         One centroid per labeled row, or one per class at the mean of its
         labeled rows.
-    resolution : {"ratio", "median_scaled", "euclidean"}, default="ratio"
+    resolution : {"ratio", "reliability", "auto", "median_scaled", "euclidean"}, \
+default="ratio"
         How modalities are compared when they disagree (lower wins):
         ``"euclidean"`` is the raw distance to the nearest centroid (the
         authors' rule; distances grow with a modality's dimension, so the
@@ -91,7 +94,12 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
         about half the disagreements. Known weakness of ``"ratio"``: distances
         concentrate in many dimensions, so a strong high-dimensional modality
         paired with a weak low-dimensional one looks unsure and loses
-        disagreements. The rules are compared in
+        disagreements. ``"reliability"`` multiplies the ratio by the
+        modality's leave-one-out nearest-labeled-row error on the labeled rows,
+        so that a modality the labels show to be better wins more
+        disagreements (it needs two labeled rows of every class); ``"auto"``
+        uses it when every class has two labeled rows and ``"ratio"``
+        otherwise. The rules are compared in
         ``benchmarks/results/cmcsl.md``; compare them on your data with the
         labeled-only scorer of :mod:`mmsense.model_selection`.
     majority_vote : bool, default=True
@@ -148,6 +156,12 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
         Class label of each centroid.
     distance_scales_ : dict of str to float
         Median nearest-centroid distance per modality (``"median_scaled"``).
+    resolution_ : str
+        The rule used (``"auto"`` resolved to ``"reliability"`` or ``"ratio"``;
+        modes "cmcsl" and "uni").
+    modality_reliability_ : dict of str to float
+        One minus each modality's smoothed leave-one-out nearest-labeled-row
+        error on the labeled rows (modes "cmcsl" and "uni").
     kmeans_n_iter_ : dict of str to int
         k-means iterations per modality (0 for ``"nearest_seed"``).
     estimator_ : classifier
@@ -307,6 +321,8 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
             self.transduction_ = np.array(y, copy=True)
             return {name: y_enc for name in features}
         labels, scores = [], []
+        self.resolution_ = choose_rule(self.resolution, y_enc[labeled])
+        self.modality_reliability_ = {}
         for name, values in features.items():
             start = time.perf_counter()
             prop = propagate(values, labeled, y_enc, len(self.classes_),
@@ -321,7 +337,9 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
             self.distance_scales_[name] = scale
             self.kmeans_n_iter_[name] = prop.n_iter
             labels.append(own)
-            scores.append(modality_scores(prop.class_distances, self.resolution, scale))
+            error = loo_error(values[labeled], y_enc[labeled])
+            self.modality_reliability_[name] = 1.0 - error
+            scores.append(modality_scores(prop.class_distances, self.resolution_, scale, error))
             self._say(f"  {name}: propagated labels to {int((~labeled).sum())} unlabeled rows "
                       f"({_class_counts(self.classes_, own[~labeled])}"
                       + (f"; {prop.n_iter} k-means iterations" if prop.n_iter else "")
@@ -335,7 +353,7 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
         names = np.asarray(self.modality_names_, dtype=object)
         if self.verbose:
             self._say("  " + _resolution_summary(np.stack(labels), resolved, source, labeled,
-                                                 names, self.resolution, self.majority_vote))
+                                                 names, self.resolution_, self.majority_vote))
         self.label_modality_[~labeled] = names[source[~labeled]]
         self.transduction_ = self.classes_[resolved]
         return {name: resolved for name in features}

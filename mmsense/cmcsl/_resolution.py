@@ -18,13 +18,43 @@ Scores, per rule:
 * ``"ratio"``: nearest distance / distance to the nearest centroid of another
   class, in [0, 1]: 0 is a row on a centroid, 1 a row equidistant from two
   classes. Scale-free row by row.
+* ``"reliability"``: the ratio times the modality's estimated error rate, the
+  leave-one-out nearest-labeled-row error on the labeled rows (smoothed as
+  ``(errors + 1) / (n + 2)``). A modality that classifies its own labeled rows
+  twice as well wins a disagreement unless it is more than twice as unsure of
+  the row. It needs two labeled rows of every class (with one, a left-out row
+  has no row of its class left).
+* ``"auto"``: ``"reliability"`` when every class has two labeled rows, else
+  ``"ratio"``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-RESOLUTIONS = ("euclidean", "median_scaled", "ratio")
+RESOLUTIONS = ("euclidean", "median_scaled", "ratio", "reliability", "auto")
+
+
+def choose_rule(rule: str, labeled_codes: np.ndarray) -> str:
+    """The rule ``"auto"`` stands for: reliability with two labeled rows per class."""
+    if rule != "auto":
+        return rule
+    counts = np.bincount(labeled_codes)
+    counts = counts[counts > 0]
+    return "reliability" if len(counts) and counts.min() >= 2 else "ratio"
+
+
+def loo_error(values: np.ndarray, codes: np.ndarray) -> float:
+    """Smoothed leave-one-out error of the nearest labeled row, ``(errors + 1) / (n + 2)``.
+
+    ``values`` are one modality's labeled rows, ``codes`` their classes.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    sq = (values**2).sum(axis=1)
+    dist = sq[:, None] + sq[None, :] - 2.0 * values @ values.T
+    np.fill_diagonal(dist, np.inf)
+    errors = int((codes[dist.argmin(axis=1)] != codes).sum()) if len(codes) > 1 else 0
+    return (errors + 1.0) / (len(codes) + 2.0)
 
 
 def nearest_two(class_distances: np.ndarray):
@@ -40,8 +70,12 @@ def median_scale(class_distances: np.ndarray, rows: np.ndarray) -> float:
     return scale if scale > 0 else 1.0
 
 
-def modality_scores(class_distances: np.ndarray, rule: str, scale: float = 1.0) -> np.ndarray:
-    """Score of each row's proposed label under ``rule``; lower is more trusted."""
+def modality_scores(class_distances: np.ndarray, rule: str, scale: float = 1.0,
+                    error: float = 1.0) -> np.ndarray:
+    """Score of each row's proposed label under ``rule``; lower is more trusted.
+
+    ``error`` is the modality's :func:`loo_error` (used by ``"reliability"``).
+    """
     d1, d2 = nearest_two(class_distances)
     if rule == "euclidean":
         return d1
@@ -51,7 +85,8 @@ def modality_scores(class_distances: np.ndarray, rule: str, scale: float = 1.0) 
         ratio = d1 / d2
     # d1 == d2 == 0 (a row on centroids of two classes) or d2 == inf (the modality
     # has centroids of one class only): as unsure as can be
-    return np.where(np.isfinite(d2) & (d2 > 0), ratio, 1.0)
+    ratio = np.where(np.isfinite(d2) & (d2 > 0), ratio, 1.0)
+    return ratio * error if rule == "reliability" else ratio
 
 
 def resolve(labels: np.ndarray, scores: np.ndarray, *, majority_vote: bool = True):
