@@ -50,10 +50,12 @@ def write_report(folder, table, settings, mmrest, X_test, y_test):
         note = 'No figures: install the plot extra (pip install "mmsense[plot]") to draw them.'
     else:
         figures = _figures(folder, mmrest, X_test, y_test)
-    scores = table.to_markdown(floatfmt=".3f") if _has_tabulate() else table.to_string(
-        float_format=lambda v: f"{v:.3f}", na_rep="-")
-    lines = ["# mmsense demo", "", settings, "", "## Test-split scores", "",
-             scores if _has_tabulate() else f"```\n{scores}\n```", ""]
+    if importlib.util.find_spec("tabulate") is not None:  # pandas' to_markdown needs it
+        scores = table.to_markdown(floatfmt=".3f")
+    else:
+        plain = table.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-")
+        scores = f"```\n{plain}\n```"
+    lines = ["# mmsense demo", "", settings, "", "## Test-split scores", "", scores, ""]
     for name, caption in figures.items():
         lines += [f"## {caption}", "", f"![{caption}]({name})", ""]
     if note:
@@ -70,6 +72,3 @@ def write_report(folder, table, settings, mmrest, X_test, y_test):
     return [folder / "scores.csv", folder / "summary.md", folder / "summary.html",
             *(folder / name for name in figures)]
 
-
-def _has_tabulate():
-    return importlib.util.find_spec("tabulate") is not None

@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
+from sklearn.utils import _safe_indexing
 from sklearn.utils.multiclass import check_classification_targets
 
 UNLABELED = -1
@@ -141,5 +142,5 @@ class SemiSupervisedClassifierMixin(ClassifierMixin):
         if len(rows) == 0:
             raise ValueError("score needs labeled rows; every value of y is -1.")
         weight = None if sample_weight is None else np.asarray(sample_weight)[rows]
-        X_rows = X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
-        return accuracy_score(y[rows], self.predict(X_rows), sample_weight=weight)
+        return accuracy_score(y[rows], self.predict(_safe_indexing(X, rows)),
+                              sample_weight=weight)

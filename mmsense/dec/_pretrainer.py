@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import torch
 from sklearn.base import (
@@ -20,7 +18,8 @@ from .._contract import allows_nan, n_input_rows, network_inputs, validate_multi
 from .._labels import encode_partial_labels
 from ..nn import NeuralEstimatorMixin, check_finite_output, epoch_history, predict_batches
 from ..utils._param_validation import (
-    NEURAL_TRAINING_CONSTRAINTS, Float, Int, Interval, RealNotInt, validate_parameter_constraints,
+    NEURAL_TRAINING_CONSTRAINTS, Float, Int, Interval, RealNotInt, check_layer_sizes,
+    validate_parameter_constraints,
 )
 from ._losses import AutoencoderLoss, log_soft_assignment
 from ._modules import DECAutoencoder
@@ -500,10 +499,7 @@ def check_architecture(pretrainer) -> None:
     validate_parameter_constraints(pretrainer._parameter_constraints,
                                    pretrainer.get_params(deep=False),
                                    caller_name=type(pretrainer).__name__)
-    hidden = pretrainer.hidden_dims
-    if not all(isinstance(h, numbers.Integral) and not isinstance(h, bool) and h >= 1
-               for h in hidden):
-        raise ValueError(f"hidden_dims must be a tuple of positive ints; got {hidden!r}.")
+    check_layer_sizes("hidden_dims", pretrainer.hidden_dims)
     if pretrainer.embed_dim % pretrainer.num_heads:
         raise ValueError(
             f"embed_dim ({pretrainer.embed_dim}) must be divisible by num_heads "

@@ -9,7 +9,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch, _safe_indexing, check_random_state
 
 from ._plotting import axes_or_new
 
@@ -152,12 +152,8 @@ def _fit_and_score(estimator, X, y, train, keep, test, scorer, unlabeled):
     else:
         rows = train
         y_fit = np.where(np.isin(train, keep), y[train], -1).astype(y.dtype)
-    estimator.fit(_take(X, rows), y_fit)
-    return float(scorer(estimator, _take(X, test), y[test]))
-
-
-def _take(X, rows):
-    return X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
+    estimator.fit(_safe_indexing(X, rows), y_fit)
+    return float(scorer(estimator, _safe_indexing(X, test), y[test]))
 
 
 class LabelBudgetDisplay:

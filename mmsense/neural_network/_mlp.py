@@ -13,7 +13,9 @@ from skorch import NeuralNetClassifier
 from torch import nn
 
 from ..nn import NeuralEstimatorMixin, check_finite_output, mlp, predict_batches
-from ..utils._param_validation import NEURAL_TRAINING_CONSTRAINTS, Float, Int, StrOptions
+from ..utils._param_validation import (
+    NEURAL_TRAINING_CONSTRAINTS, Float, Int, StrOptions, check_layer_sizes,
+)
 
 
 class _MLPModule(nn.Module):
@@ -149,10 +151,7 @@ class TorchMLPClassifier(NeuralEstimatorMixin, ClassifierMixin, BaseEstimator):
             The fitted classifier.
         """
         self._validate_params()
-        sizes = self.hidden_layer_sizes
-        if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0
-                   for v in sizes):
-            raise ValueError(f"hidden_layer_sizes must be a tuple of positive ints; got {sizes!r}.")
+        check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)

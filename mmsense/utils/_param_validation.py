@@ -70,6 +70,17 @@ class _Device(StrOptions):
 
 DEVICE = [_Device()]
 
+
+def check_layer_sizes(name, sizes) -> None:
+    """Raise ``ValueError`` unless every entry of ``sizes`` (a tuple or list) is an int >= 1.
+
+    The constraint table checks the container; this checks what is in it.
+    """
+    if not all(isinstance(v, Integral) and not isinstance(v, (bool, np.bool_)) and v >= 1
+               for v in sizes):
+        raise ValueError(f"{name} must be a tuple of positive ints; got {sizes!r}.")
+
+
 # The training parameters every skorch-backed estimator shares (NeuralEstimatorMixin).
 NEURAL_TRAINING_CONSTRAINTS = {
     "validation_fraction": [Interval(RealNotInt, 0, 1, closed="neither"), None],
