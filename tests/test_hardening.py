@@ -69,6 +69,8 @@ def test_string_scores_are_a_value_error():
     y = np.array(["pos", "neg"] * 5)
     with pytest.raises(ValueError, match="y must hold numeric sentiment scores"):
         MMRestRegressor(modalities=spec, **TINY_MMREST).fit(X, y)
+    with pytest.raises(ValueError, match="Complex data not supported"):  # not cast to real
+        MMRestRegressor(modalities=spec, **TINY_MMREST).fit(X, np.ones(10) + 1j)
 
 
 def test_too_few_rows_for_the_validation_split_name_validation_fraction():

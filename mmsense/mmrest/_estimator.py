@@ -442,6 +442,8 @@ def _numeric_scores(y, name):
             "MMRestRegressor requires y to be passed, but the target y is None."
         )
     values = np.asarray(y)
+    if values.dtype.kind == "c":
+        return values  # validate_data refuses it ("Complex data not supported")
     if values.dtype.kind not in "biuf":
         try:
             return values.astype(np.float64)
