@@ -60,7 +60,20 @@ def _extract_or_error(extractor, path):
         return None, str(exc)
 
 
-class ClipTransformerMixin(TransformerMixin, BaseEstimator):
+class ListInputMixin:
+    """Tags of a stateless transformer of a 1-D list (clip paths, texts), as CountVectorizer's."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+class ClipTransformerMixin(ListInputMixin, TransformerMixin, BaseEstimator):
     """Base of the per-clip extractors (subclasses set ``_extract``, ``_settings``, names)."""
 
     def fit(self, X, y=None):
@@ -171,12 +184,3 @@ class ClipTransformerMixin(TransformerMixin, BaseEstimator):
         """
         self._check_params()
         return np.array(self._feature_names(), dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = False
-        tags.requires_fit = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags

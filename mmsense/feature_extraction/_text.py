@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from ..nn import resolve_device
 from ..utils._optional import import_optional
 from ..utils._param_validation import DEVICE, Int
+from ._clip_base import ListInputMixin
 from ._embedding_cache import EmbeddingCache, text_key
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
@@ -101,7 +102,7 @@ def _as_text_list(X) -> list:
     return values.tolist()
 
 
-class TextEmbedder(TransformerMixin, BaseEstimator):
+class TextEmbedder(ListInputMixin, TransformerMixin, BaseEstimator):
     """Embed texts (e.g. transcripts) as vectors with a local sentence-transformers model.
 
     A stateless transformer from a 1-D array, list or Series of strings to a
@@ -284,12 +285,3 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         n_dims = (dimension or encoder.get_sentence_embedding_dimension)()
         prefix = type(self).__name__.lower()
         return np.array([f"{prefix}{i}" for i in range(n_dims)], dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = False
-        tags.requires_fit = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags
