@@ -7,7 +7,6 @@ that into a scikit-learn transformer over a list of file paths.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ..utils._files import file_sha256
 from ._embedding_cache import EmbeddingCache
 
 # errors that belong to one clip (reported with its path), not to the extractor
@@ -23,11 +23,7 @@ CLIP_ERRORS = (FileNotFoundError, ValueError)
 
 def file_key(path) -> bytes:
     """SHA-256 of a file's bytes: the cache key, so a renamed or copied clip is found again."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.digest()
+    return file_sha256(path).digest()
 
 
 def as_path_list(X, who) -> list:
