@@ -110,12 +110,9 @@ def make_targets(y, rule):
     import numpy as np
 
     y = np.asarray(y)
-    if rule == "score":
-        y = y.astype(np.float64)
-        return y, np.isfinite(y)
-    if rule == "polarity":
-        y = y.astype(np.float64)
-        return (y >= 0).astype(np.int64), np.isfinite(y)
+    if rule in ("score", "polarity"):
+        scores = y.astype(np.float64)
+        return (scores if rule == "score" else (scores >= 0).astype(np.int64)), np.isfinite(scores)
     labeled = y != -1
     if np.issubdtype(y.dtype, np.floating):
         y = y.astype(np.int64)

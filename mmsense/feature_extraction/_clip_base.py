@@ -134,9 +134,7 @@ class ClipTransformerMixin(ListInputMixin, TransformerMixin, BaseEstimator):
         errors = {i: f"clip {p!r}: no such file." for i, p in enumerate(paths)
                   if not Path(p).is_file()}
         keys = {i: file_key(p) for i, p in enumerate(paths) if i not in errors}
-        cache = None
-        if self.cache_dir is not None:
-            cache = EmbeddingCache(self.cache_dir, self._settings())
+        cache = None if self.cache_dir is None else EmbeddingCache(self.cache_dir, self._settings())
         found = cache.get(list(set(keys.values()))) if cache is not None else {}
         width = len(self._feature_names())
         todo = {}  # one extraction per distinct file content
@@ -155,14 +153,10 @@ class ClipTransformerMixin(ListInputMixin, TransformerMixin, BaseEstimator):
             if cache is not None:
                 # one shard per clip: the cache stores equal-width rows, clips differ in length
                 cache.put([key], array.reshape(1, -1))
-        sequences = []
-        for i in range(len(paths)):
-            if i in keys and keys[i] in failed:
-                errors[i] = failed[keys[i]]
-            if i in errors:
-                sequences.append(None)
-            else:
-                sequences.append(np.asarray(found[keys[i]], np.float32).reshape(-1, width))
+        errors.update({i: failed[key] for i, key in keys.items() if key in failed})
+        sequences = [None if i in errors
+                     else np.asarray(found[keys[i]], np.float32).reshape(-1, width)
+                     for i in range(len(paths))]
         return sequences, dict(sorted(errors.items()))
 
     def get_feature_names_out(self, input_features=None):
