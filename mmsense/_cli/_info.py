@@ -14,20 +14,18 @@ def register(subparsers):
 
 def describe(record):
     """The model file's metadata as plain JSON-ready values."""
+    from ..inspection._plotting import final_step
+
+    estimator, _ = final_step(record["model"])
     return {
         "estimator": record["estimator"], "kind": record["kind"], "target": record["target"],
         "params_given": {k: repr(v) for k, v in record["params"].items()},
-        "params": {k: repr(v) for k, v in _final_step(record["model"]).get_params(deep=False).items()},
+        "params": {k: repr(v) for k, v in estimator.get_params(deep=False).items()},
         "modalities": record["modalities"], "n_train": record["n_train"],
         "n_labeled": record["n_labeled"], "split": record["split"], "data": record["data"],
         "classes": record["classes"], "scaled": record["scaled"],
         "fit_seconds": round(record["fit_seconds"], 3), "versions": record["versions"],
     }
-
-
-def _final_step(model):
-    steps = getattr(model, "steps", None)
-    return steps[-1][1] if steps else model
 
 
 def _run(args):

@@ -247,10 +247,8 @@ class TextEmbedder(ListInputMixin, TransformerMixin, BaseEstimator):
         encoder, path = self._encoder()
         unique = list(dict.fromkeys(texts))
         keys = [text_key(t) for t in unique]
-        cache = None
-        if self.cache_dir is not None:
-            settings = {"model": _model_fingerprint(path), "normalize": bool(self.normalize)}
-            cache = EmbeddingCache(self.cache_dir, settings)
+        cache = None if self.cache_dir is None else EmbeddingCache(
+            self.cache_dir, {"model": _model_fingerprint(path), "normalize": bool(self.normalize)})
         found = cache.get(keys) if cache is not None else {}
         missing = [i for i, key in enumerate(keys) if key not in found]
         if missing:
