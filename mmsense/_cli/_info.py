@@ -1,6 +1,9 @@
 """``mmsense info MODEL``: what a saved model is and what it was saved with."""
 
+import json
+
 from . import add_parser
+from ._models import load_model
 
 
 def register(subparsers):
@@ -29,10 +32,6 @@ def describe(record):
 
 
 def _run(args):
-    import json
-
-    from ._models import load_model
-
     record = load_model(args.model)
     described = describe(record)
     if args.json:

@@ -11,6 +11,7 @@ mmsense / scikit-learn / torch / skorch versions it was saved with.
 from __future__ import annotations
 
 import ast
+import sys
 import warnings
 
 from . import CommandError
@@ -182,8 +183,6 @@ def check_same_modalities(record, data, model_path):
 def select_split(data, split, *, command):
     """Row mask of one split ("all": every row); a note on stderr when the data has none."""
     import numpy as np
-
-    import sys
 
     n = len(data.data)
     if split == "all":

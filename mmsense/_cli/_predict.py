@@ -1,7 +1,10 @@
 """``mmsense predict MODEL DATA --output CSV`` or ``--clips``: one prediction per sample."""
 
+import sys
+
 from . import SPLITS, CommandError, add_parser
-from ._data import add_data_arguments
+from ._data import add_data_arguments, read_data
+from ._models import check_same_modalities, load_model, select_split
 
 
 def register(subparsers):
@@ -26,12 +29,7 @@ def register(subparsers):
 
 
 def _run(args):
-    import sys
-
     import pandas as pd
-
-    from ._data import read_data
-    from ._models import check_same_modalities, load_model, select_split
 
     record = load_model(args.model)
     if args.clips:
@@ -58,8 +56,6 @@ def _run(args):
 
 
 def _run_clips(args, record):
-    import sys
-
     import pandas as pd
 
     from ..feature_extraction import predict_clips

@@ -176,17 +176,15 @@ class EmbeddingDisplay:
     def _draw_legend(self, ax, group_names, legend_classes):
         from matplotlib.lines import Line2D
 
-        handles = []
+        entries = []  # (marker, colour, label)
         if any(group_names):
-            handles += [Line2D([], [], linestyle="", marker=_MARKERS[i % len(_MARKERS)],
-                               color="0.3", label=g) for i, g in enumerate(group_names)]
-        handles += [Line2D([], [], linestyle="", marker="o", color=color, label=name)
-                    for name, color in legend_classes]
+            entries += [(_MARKERS[i % len(_MARKERS)], "0.3", g) for i, g in enumerate(group_names)]
+        entries += [("o", color, name) for name, color in legend_classes]
         if self.centers_ is not None:
-            handles.append(Line2D([], [], linestyle="", marker="X", color="black",
-                                  label="cluster center"))
-        if handles:
-            ax.legend(handles=handles, fontsize=8, loc="best")
+            entries.append(("X", "black", "cluster center"))
+        if entries:
+            ax.legend(handles=[Line2D([], [], linestyle="", marker=marker, color=color, label=label)
+                               for marker, color, label in entries], fontsize=8, loc="best")
 
     @classmethod
     def from_estimator(cls, estimator, X, y=None, *, method="pca", modality=None,
