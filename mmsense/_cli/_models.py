@@ -44,9 +44,7 @@ def make_estimator(name, modalities):
     import mmsense
 
     if name not in ESTIMATORS:
-        raise CommandError(
-            f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}."
-        )
+        raise CommandError(f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}.")
     cls = getattr(mmsense, name)
     if name == "DECClassifier":
         # its spec lives on its pretrainer (reachable as pretrainer__<name>)

@@ -41,10 +41,9 @@ def _run(args):
     rows = select_split(data, args.split, command="predict")
     model, X = record["model"], data.data[rows]
     frame = pd.DataFrame(index=range(int(rows.sum())))
-    if data.ids is not None:
-        frame["id"] = pd.Series(data.ids).to_numpy()[rows]
-    if data.split is not None:
-        frame["split"] = pd.Series(data.split).to_numpy()[rows]
+    for column, values in (("id", data.ids), ("split", data.split)):
+        if values is not None:
+            frame[column] = pd.Series(values).to_numpy()[rows]
     frame["prediction"] = model.predict(X)
     if record["kind"] == "classifier" and hasattr(model, "predict_proba"):
         proba = model.predict_proba(X)

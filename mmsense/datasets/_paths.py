@@ -79,6 +79,4 @@ def find_data_file(relative: str, data_dir=None, *, what: str, fetch_hint: str =
         if data_dir is not None
         else f"Pass data_dir=<folder>, or set ${SHARED_DATA_ENV} to the folder that holds it"
     )
-    raise FileNotFoundError(
-        f"{what} not found; looked for {looked}. {how}{fetch_hint}."
-    )
+    raise FileNotFoundError(f"{what} not found; looked for {looked}. {how}{fetch_hint}.")

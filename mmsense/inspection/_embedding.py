@@ -228,8 +228,7 @@ class EmbeddingDisplay:
         """
         if method not in _METHODS:
             raise ValueError(f"method must be one of {_METHODS}; got {method!r}.")
-        points, groups, centers, center_labels = _latent_points(
-            estimator, X, modality)
+        points, groups, centers, center_labels = _latent_points(estimator, X, modality)
         n_rows = len(points) // (1 if groups is None else len(dict.fromkeys(groups)))
         if y is not None:
             y = np.asarray(y).ravel()
