@@ -134,13 +134,8 @@ def _check_fractions(fractions):
 
 def _first_of_each(order, y_train, fraction, classifier):
     """Positions that keep their label: a prefix of ``order`` per class (or overall)."""
-    if not classifier:
-        return np.sort(order[: max(1, int(round(fraction * len(order))))])
-    keep = []
-    for c in np.unique(y_train):
-        in_class = order[y_train[order] == c]
-        keep.append(in_class[: max(1, int(round(fraction * len(in_class))))])
-    return np.sort(np.concatenate(keep))
+    groups = [order[y_train[order] == c] for c in np.unique(y_train)] if classifier else [order]
+    return np.sort(np.concatenate([g[: max(1, int(round(fraction * len(g))))] for g in groups]))
 
 
 def _fit_and_score(estimator, X, y, train, keep, test, scorer, unlabeled):
