@@ -28,8 +28,7 @@ FORMATS_HELP = (
 
 def add_data_arguments(parser, required=True):
     """The DATA positional and the options every data-reading command shares."""
-    parser.add_argument("data", nargs="+" if required else "*", metavar="DATA",
-                        help=FORMATS_HELP)
+    parser.add_argument("data", nargs="+" if required else "*", metavar="DATA", help=FORMATS_HELP)
     parser.add_argument("--text", choices=("sequence", "first", "mean"), default="sequence",
                         help="MMSA/MulT pickles: keep text as a sequence or pool it")
     parser.add_argument("--max-steps", type=int, default=None,
