@@ -353,8 +353,8 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
             embedding=np.where(present[:, :, None], shared.numpy().astype(np.float64), np.nan),
             modalities=list(self.net_.module_.names),
             present=present,
-            cluster=np.where(present, nearest.numpy(), -1),
-            second_cluster=np.where(present, second.numpy(), -1),
+            cluster=nearest.numpy(),
+            second_cluster=second.numpy(),
             bias=bias.numpy().astype(np.float64),
             decision=decision.numpy().astype(np.float64),
         )

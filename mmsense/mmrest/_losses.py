@@ -174,7 +174,8 @@ def projection_bias(shared, centers, metrics, metric0, bins=None, eps=1e-12, pre
     both clusters share a bin (the sentiment-signed variant).
 
     With ``present``, a sample's bias is the mean over its present blocks only
-    (0 for a sample with none); a missing block's point is not a real point.
+    (0 for a sample with none), and a missing block has no nearest or
+    second-nearest cluster (-1): its point is not a real point.
 
     Parameters
     ----------
@@ -192,12 +193,15 @@ def projection_bias(shared, centers, metrics, metric0, bins=None, eps=1e-12, pre
     -------
     bias : tensor of shape (n,)
     nearest, second : int tensors of shape (n, n_modalities)
-        ``second`` is -1 with a single cluster, whose bias is then 0 (no neighbour).
+        ``second`` is -1 with a single cluster, whose bias is then 0 (no neighbour);
+        both are -1 for a missing block.
     """
     n, n_modalities, d = shared.shape
     if centers.shape[0] == 1:
         nearest = torch.zeros(n, n_modalities, dtype=torch.long, device=shared.device)
-        return shared.new_zeros(n), nearest, nearest - 1
+        if present is not None:
+            nearest = torch.where(present, nearest, -1)
+        return shared.new_zeros(n), nearest, torch.full_like(nearest, -1)
     dist = metric_distances(shared.reshape(-1, d), centers, metrics)
     order = dist.topk(2, dim=1, largest=False).indices.view(n, n_modalities, 2)
     nearest, second = order[..., 0], order[..., 1]
@@ -211,4 +215,5 @@ def projection_bias(shared, centers, metrics, metric0, bins=None, eps=1e-12, pre
     if present is None:
         return block_bias.mean(1), nearest, second
     total = torch.where(present, block_bias, torch.zeros_like(block_bias)).sum(1)
-    return total / present.sum(1).clamp(min=1).to(total.dtype), nearest, second
+    bias = total / present.sum(1).clamp(min=1).to(total.dtype)
+    return bias, torch.where(present, nearest, -1), torch.where(present, second, -1)
