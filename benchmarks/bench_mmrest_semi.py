@@ -6,7 +6,12 @@ whole test split:
 
 * ``semi``: ``MMRestRegressor(semi_supervised=True)`` on every training row, the
   unlabeled ones with NaN targets;
-* ``sup``: ``MMRestRegressor`` on the labeled rows only;
+* ``sup``: ``MMRestRegressor`` on the labeled rows only, with as many optimiser steps
+  allowed as ``semi`` (its epoch cap and patience multiplied by
+  ``n_train / n_labeled``: a semi-supervised epoch runs over every row, so it
+  takes that many more mini-batch steps). This is the reference of the target;
+* ``sup_ep``: the same with the same epoch cap and patience as ``semi`` (fewer
+  steps), to show what the step count alone does;
 * ``ridge``, ``svr``: ``Ridge`` and ``SVR`` (RBF) on the labeled rows' pooled,
   standardised features, their one hyperparameter chosen by 5-fold
   cross-validation on those rows (mean absolute error).
@@ -57,7 +62,8 @@ from mmsense.datasets import make_multimodal_sentiment
 
 FRACTIONS = (0.05, 0.1, 0.2, 0.4, 1.0)
 TARGET_FRACTIONS = (0.1, 0.2)
-MODELS = ("semi", "sup", "ridge", "svr")
+MODELS = ("semi", "sup", "sup_ep", "ridge", "svr")
+PATIENCE = 10  # MMRestRegressor's default
 BASELINE_GRIDS = {"ridge": (Ridge, "alpha", (0.1, 1.0, 10.0, 100.0)),
                   "svr": (SVR, "C", (0.3, 1.0, 3.0, 10.0))}
 
@@ -90,13 +96,15 @@ def labeled_rows(order, fraction):
     return np.sort(order[: max(2, int(round(fraction * len(order))))])
 
 
-def fit_mmrest(draw, rows, seed, args, semi):
-    """Test predictions, best epoch and fit seconds of one MMRest fit."""
-    reg = MMRestRegressor(modalities=draw.spec, max_epochs=args.epochs,
+def fit_mmrest(draw, rows, seed, args, model):
+    """Test predictions, best epoch and fit seconds of one MMRest fit (``MODELS[:3]``)."""
+    scale = len(draw.y_train) / len(rows) if model == "sup" else 1.0
+    reg = MMRestRegressor(modalities=draw.spec, max_epochs=int(np.ceil(args.epochs * scale)),
+                          patience=int(np.ceil(PATIENCE * scale)),
                           validation_fraction=args.validation_fraction,
-                          semi_supervised=semi, random_state=seed)
+                          semi_supervised=model == "semi", random_state=seed)
     start = time.perf_counter()
-    if semi:
+    if model == "semi":
         y = np.full(len(draw.y_train), np.nan)
         y[rows] = draw.y_train[rows]
         reg.fit(draw.X_train, y)
@@ -124,10 +132,11 @@ def run_seed(draw, seed, args):
     records = []
     for fraction in args.fractions:
         rows = labeled_rows(order, fraction)
-        fits = {"sup": fit_mmrest(draw, rows, seed, args, semi=False)}
-        # every row labeled: the semi-supervised fit is the supervised one (tested)
-        fits["semi"] = (fits["sup"] if len(rows) == len(order)
-                        else fit_mmrest(draw, rows, seed, args, semi=True))
+        fits = {"sup": fit_mmrest(draw, rows, seed, args, "sup")}
+        # every row labeled: the three MMRest fits are the same fit (tested for semi)
+        for model in ("semi", "sup_ep"):
+            fits[model] = (fits["sup"] if len(rows) == len(order)
+                           else fit_mmrest(draw, rows, seed, args, model))
         for name in ("ridge", "svr"):
             fits[name] = fit_baseline(name, draw, rows, seed)
         for model, (prediction, best_epoch, seconds) in fits.items():
@@ -149,14 +158,14 @@ def mean_se(values):
 
 def print_table(records, fractions):
     """Mean test MAE (+- SE over seeds) per model, and the paired semi - sup difference."""
-    print(f"\n{'labeled':>8} {'n':>5}  " + "  ".join(f"{m + ' MAE':>15}" for m in MODELS)
+    print(f"\n{'labeled':>8} {'n':>5}  " + "  ".join(f"{m + ' MAE':>16}" for m in MODELS)
           + f"  {'semi - sup MAE':>17}  {'semi - sup Acc-7':>17}  target")
     verdicts = {}
     for fraction in fractions:
         rows = [r for r in records if r["fraction"] == float(fraction)]
         by_model = {m: sorted((r for r in rows if r["model"] == m), key=lambda r: r["seed"])
                     for m in MODELS}
-        cells = ["{:7.3f} +- {:5.3f}".format(*mean_se([r["mae"] for r in by_model[m]]))
+        cells = ["{:8.3f} +- {:5.3f}".format(*mean_se([r["mae"] for r in by_model[m]]))
                  for m in MODELS]
         diffs = {key: mean_se([s[key] - u[key] for s, u in zip(by_model["semi"],
                                                                  by_model["sup"])])
