@@ -102,7 +102,8 @@ def fit_mmrest(draw, rows, seed, args, model):
     reg = MMRestRegressor(modalities=draw.spec, max_epochs=int(np.ceil(args.epochs * scale)),
                           patience=int(np.ceil(PATIENCE * scale)),
                           validation_fraction=args.validation_fraction,
-                          semi_supervised=model == "semi", random_state=seed)
+                          semi_supervised=model == "semi", random_state=seed,
+                          **({} if args.eta is None else {"eta": args.eta}))
     start = time.perf_counter()
     if model == "semi":
         y = np.full(len(draw.y_train), np.nan)
@@ -198,6 +199,8 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=40,
                         help="epoch cap of the MMRest fits (early stopping on validation MAE)")
     parser.add_argument("--fractions", type=float, nargs="+", default=list(FRACTIONS))
+    parser.add_argument("--eta", type=float, default=None,
+                        help="weight of L_MMC in every MMRest fit (default: MMRest's, 0.01)")
     parser.add_argument("--validation-fraction", type=float, default=0.2,
                         help="share of the labeled rows held out for MMRest's early stopping")
     parser.add_argument("--n-train", type=int, default=MOSI_SIZES[0],
@@ -217,7 +220,8 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     mosi = mosi_draw(args.data_dir) if args.data == "mosi" else None
     print(f"== label budget, {args.data}, fractions {args.fractions}, at most {args.epochs} "
-          f"epochs, validation {args.validation_fraction:.0%} of the labeled rows, "
+          f"epochs, eta {args.eta or 'default'}, validation {args.validation_fraction:.0%} of "
+          "the labeled rows, "
           f"{load_average()}", flush=True)
     records = []
     for seed in seed_range(args):
