@@ -213,6 +213,7 @@ def test_nan_in_y_needs_semi_supervised(data):
                                          r"least 2 labeled rows; got 1"):
         _tiny(semi_supervised=True).fit(X, one)
     _tiny(semi_supervised=True, validation_fraction=None).fit(X, one)
+    _tiny(semi_supervised=True).fit(X[:60], one[:60], validation_data=(X[60:], y[60:] * 0))
     y_val = y[60:].copy()
     y_val[:2] = np.nan
     with pytest.raises(ValueError, match="validation_data y_val has NaN in 2 row"):

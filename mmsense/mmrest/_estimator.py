@@ -293,10 +293,11 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         self._check_labels(y[~np.isnan(y)], "y")
         self.n_unlabeled_ = int(np.isnan(y).sum())
         with self._torch_fit() as seed:
-            n_labeled = X.shape[0] - self.n_unlabeled_ if self.semi_supervised else None
-            train_split = self._train_split(seed, X.shape[0], n_labeled)
             if validation_data is not None:
                 train_split = predefined_split(self._validation_dataset(validation_data))
+            else:
+                n_labeled = X.shape[0] - self.n_unlabeled_ if self.semi_supervised else None
+                train_split = self._train_split(seed, X.shape[0], n_labeled)
             self.net_ = self._build_net(specs, seed, train_split)
             self.net_.fit(network_inputs(X, specs), y.astype(np.float32))
         self.net_.train_split = None  # drop the validation data from the fitted model
