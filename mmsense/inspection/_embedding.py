@@ -193,7 +193,8 @@ class EmbeddingDisplay:
 
         For :class:`~mmsense.MMRestRegressor`, every row gives one point per
         modality in the shared space (where the clusters live; the clusters
-        are fitted on all of them), marked by modality; the centers are
+        are fitted on all of them), marked by modality; a modality missing
+        from a row has no point there, so none is drawn. The centers are
         labeled with their sentiment bin (``cluster_bins_``). For
         :class:`~mmsense.DECPretrainer`, every row gives its latent code
         ``transform(X)``; centers are labeled with their class
@@ -235,6 +236,11 @@ class EmbeddingDisplay:
             if len(y) != n_rows:
                 raise ValueError(f"y has {len(y)} entries but X has {n_rows} rows.")
             y = np.repeat(y, len(points) // n_rows)
+        drawn = ~np.isnan(points).any(axis=1)  # MMRest: no point for a missing modality
+        if not drawn.all():
+            points = points[drawn]
+            groups = None if groups is None else groups[drawn]
+            y = None if y is None else y[drawn]
         xy, centers_xy = project_2d(points, centers, method, random_state)
         display = cls(xy, y=y, centers=centers_xy, center_labels=center_labels,
                       groups=groups, method=method)
