@@ -8,9 +8,12 @@ mapping says how the columns split:
 * ``{"audio": (375, 5)}``: a sequence of up to 375 steps of 5 features,
   flattened time-major (step 0's 5 features, then step 1's, ...).
 
-A sequence step whose features are all NaN is padding. NaN anywhere else, and
-+-inf anywhere, is an error that names the modality and the first bad row.
-``modalities=None`` means one static modality spanning every column.
+A sequence step whose features are all NaN is padding, and a sequence with no
+real step is a missing modality for that row. Likewise a static block that is
+NaN in all its columns means the modality is missing for that row. Any other
+NaN (part of a step or of a static block), and +-inf anywhere, is an error that
+names the modality and the first bad row. ``modalities=None`` means one static
+modality spanning every column.
 
 This module is the single place that knows the layout: it validates the spec,
 validates X against it, and splits X into per-modality arrays for the networks.
@@ -40,6 +43,10 @@ __all__ = [
     "n_input_rows",
     "sequence_means",
     "modality_vectors",
+    "present_key",
+    "modality_present",
+    "modality_presence",
+    "MISSING_WARNING_FRACTION",
 ]
 
 # Name of the single static modality used when ``modalities=None``.
@@ -48,6 +55,10 @@ DEFAULT_MODALITY = "x"
 # Elements looked at a time, so that validating a several-GB matrix never builds
 # a mask (or a float64 copy) of the whole matrix.
 _CHUNK_ELEMENTS = 2**22
+
+# Above this fraction of training rows missing a modality, fitting warns: the
+# modality's part of the model then learns from few rows.
+MISSING_WARNING_FRACTION = 0.5
 
 
 @dataclass(frozen=True)
@@ -103,12 +114,17 @@ class ModalityBlock:
     values : ndarray
         ``(n, d)`` for a static modality; ``(n, T, d)`` for a sequence, with the
         real steps moved to the front (order kept) and padding filled with 0.
+        A missing modality's rows are all 0.
+    present : ndarray of bool
+        Whether the row has this modality (a static block not all NaN, a
+        sequence with at least one real step).
     lengths : ndarray of int64 or None
         Number of real steps per row (sequences only).
     """
 
     modality: Modality
     values: np.ndarray
+    present: np.ndarray
     lengths: np.ndarray | None = None
 
 
@@ -177,7 +193,7 @@ def parse_modalities(modalities, n_columns: int | None = None) -> tuple[Modality
 
 
 def check_modality_values(X: np.ndarray, specs: Sequence[Modality]) -> None:
-    """Raise ``ValueError`` for inf anywhere, NaN in a static block or a partly-NaN step.
+    """Raise ``ValueError`` for inf anywhere, a partly-NaN static block or a partly-NaN step.
 
     Works in row chunks so memory stays bounded for very large ``X``.
     """
@@ -207,12 +223,13 @@ def _check_block(block: np.ndarray, spec: Modality, row_offset: int) -> None:
         )
     nan = np.isnan(block)
     if not spec.is_sequence:
-        nan_rows = nan.any(axis=1)
-        if nan_rows.any():
-            row = row_offset + _first_row(nan_rows)
+        partial = nan.any(axis=1) & ~nan.all(axis=1)
+        if partial.any():
+            local = _first_row(partial)
             raise ValueError(
-                f"modality {spec.name!r} is static and contains NaN (first at row {row}); "
-                "NaN is only allowed as whole padding steps of a sequence modality."
+                f"modality {spec.name!r} is static and partly NaN (first at row "
+                f"{row_offset + local}: {int(nan[local].sum())} of {spec.n_features} values); "
+                f"a missing modality must be NaN in all {spec.n_features} columns of the row."
             )
         return
     nan = nan.reshape(block.shape[0], spec.n_steps, spec.n_features)
@@ -232,13 +249,19 @@ def split_modalities(X: np.ndarray, specs: Sequence[Modality]) -> dict[str, Moda
 
     Sequence padding (all-NaN steps) is moved behind the real steps and set to 0,
     so that networks can run over ``values[:, :length]``. Real steps keep their
-    order. The dtype of ``X`` is kept (float32 stays float32).
+    order. A missing static block (all NaN) is set to 0 and marked absent in
+    ``present``. The dtype of ``X`` is kept (float32 stays float32).
     """
     blocks = {}
+    presence = modality_presence(X, specs)
     for spec in specs:
         block = X[:, spec.columns]
+        present = presence[spec.name]
         if not spec.is_sequence:
-            blocks[spec.name] = ModalityBlock(spec, np.ascontiguousarray(block))
+            values = np.ascontiguousarray(block)
+            if not present.all():
+                values = np.where(present[:, None], values, 0).astype(X.dtype, copy=False)
+            blocks[spec.name] = ModalityBlock(spec, values, present)
             continue
         seq = block.reshape(X.shape[0], spec.n_steps, spec.n_features)
         real = ~np.isnan(seq[:, :, 0])
@@ -251,8 +274,64 @@ def split_modalities(X: np.ndarray, specs: Sequence[Modality]) -> dict[str, Moda
             order = np.argsort(~real, axis=1, kind="stable")
             values = np.take_along_axis(seq, order[:, :, None], axis=1)
         values[np.isnan(values)] = 0.0
-        blocks[spec.name] = ModalityBlock(spec, values, lengths)
+        blocks[spec.name] = ModalityBlock(spec, values, present, lengths)
     return blocks
+
+
+def modality_presence(X: np.ndarray, specs: Sequence[Modality]) -> dict[str, np.ndarray]:
+    """Per modality, a boolean mask of the rows of a validated ``X`` that have it.
+
+    Validation guarantees a static block is NaN in all its columns or none, and
+    a step in all its features or none, so one column per step is enough.
+    """
+    presence = {}
+    for spec in specs:
+        if spec.is_sequence:
+            first_feature = X[:, spec.start : spec.stop : spec.n_features]
+            presence[spec.name] = ~np.isnan(first_feature).all(axis=1)
+        else:
+            presence[spec.name] = ~np.isnan(X[:, spec.start])
+    return presence
+
+
+def _missing_report(estimator, X, specs, *, reset: bool, all_missing: str) -> None:
+    """Count missing modalities; refuse what cannot be learned or predicted from.
+
+    At fit (``reset``) stores ``n_missing_`` on the estimator, refuses a modality
+    missing in every row and warns above :data:`MISSING_WARNING_FRACTION`. Rows
+    missing every modality are an error unless ``all_missing="allow"``.
+    """
+    import warnings
+
+    n_rows = X.shape[0]
+    presence = modality_presence(X, specs)
+    counts = {name: int(n_rows - mask.sum()) for name, mask in presence.items()}
+    if reset and n_rows:
+        for name, count in counts.items():
+            if count == n_rows:
+                raise ValueError(
+                    f"modality {name!r} is missing (all NaN) in every one of the {n_rows} "
+                    "training rows, so there is nothing to learn from it; drop it from X and "
+                    "modalities, or check the feature extraction."
+                )
+            if count > MISSING_WARNING_FRACTION * n_rows:
+                warnings.warn(
+                    f"modality {name!r} is missing in {count} of the {n_rows} training rows "
+                    f"(more than {MISSING_WARNING_FRACTION:.0%}); its part of the model learns "
+                    "from the remaining rows only.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+        estimator.n_missing_ = counts
+    if all_missing == "error" and len(specs) and n_rows:
+        nothing = ~np.logical_or.reduce(list(presence.values()))
+        if nothing.any():
+            rows = np.flatnonzero(nothing)
+            raise ValueError(
+                f"{rows.size} row(s) miss every modality (all NaN), so there is nothing to "
+                f"{'learn' if reset else 'predict'} from them: rows {rows[:10].tolist()}"
+                f"{' ...' if rows.size > 10 else ''}. Drop them from X."
+            )
 
 
 _OWN_MODALITIES = object()
@@ -271,29 +350,21 @@ def _reject_per_modality_list(X):
         )
 
 
-def _check_some_real_step(X, specs) -> None:
-    """A sequence modality with no real step in any training row carries nothing: refuse it."""
-    for spec in specs:
-        if not spec.is_sequence or X.shape[0] == 0:
-            continue
-        first_feature = X[:, spec.start : spec.stop : spec.n_features]
-        if np.isnan(first_feature).all():
-            raise ValueError(
-                f"modality {spec.name!r} has no real step in any of the {X.shape[0]} training "
-                "rows (every step is NaN padding), so there is nothing to learn from it; drop "
-                "it from X and modalities, or check the feature extraction."
-            )
-
-
 def validate_multimodal(estimator, X, y="no_validation", *, reset: bool = True,
-                        modalities=_OWN_MODALITIES, **check_params):
+                        modalities=_OWN_MODALITIES, all_missing="error", **check_params):
     """``validate_data`` for multimodal estimators.
 
     Accepts float32 or float64 (float32 is kept, never copied to float64), lets
     NaN through for sequence padding, then checks ``X`` against
     ``modalities``: by default ``estimator.modalities``; a meta-estimator whose
-    spec lives in a sub-estimator passes that spec. At fit time (``reset=True``)
-    a sequence modality with no real step in any row is an error.
+    spec lives in a sub-estimator passes that spec.
+
+    Missing modalities: at fit time (``reset=True``) the number of rows missing
+    each modality is stored as ``estimator.n_missing_`` (a dict), a modality
+    missing in every row is an error and one missing in more than
+    :data:`MISSING_WARNING_FRACTION` of the rows gives a warning. A row missing
+    every modality is an error, at fit and at predict, unless
+    ``all_missing="allow"`` (for an estimator that reports such rows itself).
 
     ``y`` follows ``validate_data``: ``None`` raises for an estimator whose
     tags require ``y``, and is returned as ``None`` otherwise; leave it out at
@@ -322,22 +393,23 @@ def validate_multimodal(estimator, X, y="no_validation", *, reset: bool = True,
         modalities = estimator.modalities
     specs = parse_modalities(modalities, X.shape[1])
     check_modality_values(X, specs)
-    if reset:
-        _check_some_real_step(X, specs)
+    _missing_report(estimator, X, specs, reset=reset, all_missing=all_missing)
     return X, y, specs
 
 
 def allows_nan(modalities) -> bool:
-    """The ``allow_nan`` input tag: NaN is accepted only as sequence padding.
+    """The ``allow_nan`` input tag: whether some pattern of NaN in ``X`` is accepted.
 
-    True when the spec has a sequence modality (whose padding is NaN); a spec
-    that does not parse is reported by ``fit``, not by the tags.
+    True when the spec has a sequence modality (padding, a missing sequence) or
+    two or more modalities (a missing static block). One static modality (and
+    ``modalities=None``) accepts no NaN: a row without it has nothing left. A
+    spec that does not parse is reported by ``fit``, not by the tags.
     """
     try:
         specs = parse_modalities(modalities) if modalities is not None else ()
     except ValueError:
         specs = ()
-    return any(s.is_sequence for s in specs)
+    return len(specs) > 1 or any(s.is_sequence for s in specs)
 
 
 # -- from blocks to the networks' inputs ----------------------------------------------------
@@ -348,11 +420,17 @@ def lengths_key(name: str) -> str:
     return f"{name}__lengths"
 
 
+def present_key(name: str) -> str:
+    """Key of a modality's presence mask in the network-input dict."""
+    return f"{name}__present"
+
+
 def network_inputs(X: np.ndarray, specs: Sequence[Modality]) -> dict:
     """The network-input dict of a validated ``X``: split once, ready for skorch.
 
     Keys: each modality's name (float32 values, padding moved behind the real
-    steps and zeroed) and, for sequences, :func:`lengths_key` of it (int64
+    steps and zeroed, a missing modality all 0), :func:`present_key` of it (bool,
+    the rows that have it) and, for sequences, :func:`lengths_key` of it (int64
     lengths). skorch slices such a dict by rows and passes its entries to the
     module's ``forward`` as keyword arguments; :func:`modality_input` reads them.
     """
@@ -362,6 +440,7 @@ def network_inputs(X: np.ndarray, specs: Sequence[Modality]) -> dict:
         # except read-only input (a memmap), which torch cannot wrap safely
         values = block.values.astype(np.float32, copy=False)
         inputs[name] = values if values.flags.writeable else values.copy()
+        inputs[present_key(name)] = block.present
         if block.lengths is not None:
             inputs[lengths_key(name)] = block.lengths
     return inputs
@@ -370,6 +449,22 @@ def network_inputs(X: np.ndarray, specs: Sequence[Modality]) -> dict:
 def modality_input(inputs: dict, spec: Modality):
     """``(values, lengths)`` of one modality in a network-input dict (lengths None if static)."""
     return inputs[spec.name], inputs.get(lengths_key(spec.name))
+
+
+def modality_present(inputs: dict, spec: Modality):
+    """Boolean mask (array or tensor) of the rows of a network-input dict that have ``spec``."""
+    mask = inputs.get(present_key(spec.name))
+    if mask is not None:
+        return mask
+    lengths = inputs.get(lengths_key(spec.name))
+    if lengths is not None:
+        return lengths > 0
+    values = inputs[spec.name]
+    if isinstance(values, np.ndarray):
+        return np.ones(len(values), dtype=bool)
+    import torch
+
+    return torch.ones(len(values), dtype=torch.bool, device=values.device)
 
 
 def n_input_rows(inputs: dict) -> int:

@@ -273,7 +273,7 @@ def test_labeled_class_missing_from_classes():
 def test_nan_in_a_modality_names_it():
     X, y, spec, _ = _data()
     X[3, 4] = np.nan
-    with pytest.raises(ValueError, match="modality 'm1' is static and contains NaN"):
+    with pytest.raises(ValueError, match="modality 'm1' is static and partly NaN"):
         CMCSLSelfLabeler(GaussianNB(), modalities=spec).fit(X, y)
 
 

@@ -71,7 +71,7 @@ def test_bad_specs_name_the_modality(spec, fragment):
 def test_nan_in_static_block_names_modality_and_row():
     X = _valid_X()
     X[3, 1] = np.nan
-    with pytest.raises(ValueError, match=r"'text' is static and contains NaN \(first at row 3\)"):
+    with pytest.raises(ValueError, match=r"'text' is static and partly NaN \(first at row 3: 1 of 3"):
         check_modality_values(X, parse_modalities(SPEC, 11))
 
 
@@ -167,3 +167,79 @@ def test_stack_modalities_keeps_float32():
 def test_stack_modalities_errors(kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):
         stack_modalities(**kwargs)
+
+
+# -- missing modalities ------------------------------------------------------------------
+
+
+def _missing_X():
+    """Row 1 misses text (all NaN), row 2 misses audio (no real step), row 3 misses both."""
+    X = _valid_X(n=6)
+    X[1, :3] = np.nan
+    X[2, 3:] = np.nan
+    X[3, :] = np.nan
+    return X
+
+
+def test_all_nan_static_block_is_a_missing_modality():
+    X = _missing_X()
+    X = X[[0, 1, 2, 4, 5]]  # keep the row missing everything out
+    est = _Holder(SPEC)
+    Xv, _, specs = validate_multimodal(est, X)
+    assert est.n_missing_ == {"text": 1, "audio": 1}
+    blocks = split_modalities(Xv, specs)
+    np.testing.assert_array_equal(blocks["text"].present, [True, False, True, True, True])
+    np.testing.assert_array_equal(blocks["audio"].present, [True, True, False, True, True])
+    np.testing.assert_array_equal(blocks["text"].values[1], np.zeros(3))  # never NaN
+    np.testing.assert_array_equal(blocks["text"].values[0], X[0, :3])
+    assert blocks["audio"].lengths[2] == 0
+
+
+def test_row_missing_every_modality_is_an_error_with_its_index():
+    with pytest.raises(ValueError, match=r"1 row\(s\) miss every modality .* rows \[3\]"):
+        validate_multimodal(_Holder(SPEC), _missing_X())
+    est = _Holder(SPEC)
+    validate_multimodal(est, _missing_X(), all_missing="allow")
+    assert est.n_missing_ == {"text": 2, "audio": 2}
+
+
+def test_modality_missing_in_every_training_row_is_named():
+    X = _valid_X()
+    X[:, :3] = np.nan
+    with pytest.raises(ValueError, match="modality 'text' is missing .* every one of the 5"):
+        validate_multimodal(_Holder(SPEC), X)
+    # at predict time a batch without text is fine
+    est = _Holder(SPEC)
+    validate_multimodal(est, _valid_X())
+    validate_multimodal(est, X, reset=False)
+
+
+def test_modality_missing_in_most_rows_warns():
+    X = _valid_X(n=10)
+    X[:6, :3] = np.nan  # 6 of 10 rows, above MISSING_WARNING_FRACTION
+    with pytest.warns(UserWarning, match="'text' is missing in 6 of the 10 training rows"):
+        validate_multimodal(_Holder(SPEC), X)
+
+
+def test_network_inputs_carry_the_presence_mask():
+    from mmsense._contract import modality_present, network_inputs, present_key
+
+    X = _missing_X()[[0, 1, 2]]
+    specs = parse_modalities(SPEC, 11)
+    inputs = network_inputs(X, specs)
+    np.testing.assert_array_equal(inputs[present_key("text")], [True, False, True])
+    np.testing.assert_array_equal(modality_present(inputs, specs[1]), [True, True, False])
+    del inputs[present_key("audio")]  # older inputs: sequences fall back on their lengths
+    np.testing.assert_array_equal(modality_present(inputs, specs[1]), [True, True, False])
+
+
+@pytest.mark.parametrize("spec, expected", [
+    (None, False),                      # one static block: an all-NaN row has nothing left
+    ({"text": 3}, False),
+    ({"text": 3, "audio": 2}, True),    # a missing static block
+    ({"audio": (4, 2)}, True),          # padding
+])
+def test_allow_nan_tag_says_whether_some_nan_is_accepted(spec, expected):
+    from mmsense._contract import allows_nan
+
+    assert allows_nan(spec) is expected

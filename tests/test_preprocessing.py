@@ -46,5 +46,5 @@ def test_bad_input_errors_come_from_the_contract():
     with pytest.raises(ValueError, match="columns in total"):
         ModalityScaler(modalities=spec).fit(X[:, :-1])
     X[2, 0] = np.nan
-    with pytest.raises(ValueError, match="'text' is static and contains NaN"):
+    with pytest.raises(ValueError, match="'text' is static and partly NaN"):
         ModalityScaler(modalities=spec).fit(X)
