@@ -167,3 +167,23 @@ def test_sequence_costs_add_each_modalitys_share_of_its_steps():
     specs, inputs = _inputs(lengths=(0, 1, 4, 2))  # audio padded to 4 steps; text static
     costs = sequence_costs({k: v.numpy() for k, v in inputs.items()})
     np.testing.assert_allclose(costs, [0.0, 0.25, 1.0, 0.5])
+
+
+@pytest.mark.parametrize("n_steps", [8, 64])
+def test_transformer_inference_path_gives_the_training_path_s_output(n_steps):
+    # eval mode may take torch's fused path (short batches) or its attention kernel (long
+    # ones); both must give what the plain layer computation gives (grad enabled: no fast
+    # path), and the process-wide switch must be left as it was
+    from mmsense.nn._encoders import FASTPATH_MAX_STEPS
+
+    torch.manual_seed(0)
+    enc = TransformerEncoder(3, 8, n_steps=n_steps, num_heads=2, dropout=0.0).eval()
+    values = torch.randn(5, n_steps, 3)
+    lengths = torch.tensor([n_steps, 1, 0, n_steps // 2, 3])
+    expected = enc(values, lengths)  # autograd on: torch never takes the fused path
+    before = torch.backends.mha.get_fastpath_enabled()
+    with torch.no_grad():
+        got = enc(values, lengths)
+    assert torch.backends.mha.get_fastpath_enabled() == before
+    assert (n_steps <= FASTPATH_MAX_STEPS) == (n_steps == 8)
+    torch.testing.assert_close(got, expected.detach(), rtol=1e-5, atol=1e-6)
