@@ -486,7 +486,8 @@ default="ratio"
             Probabilities, columns in the order of ``classes_``.
         """
         if self.fusion == "early":
-            return self._aligned_proba(self.estimator_, self._early_matrix(X))
+            Z = self._early_matrix(X)  # checks that the estimator is fitted
+            return self._aligned_proba(self.estimator_, Z)
         features, present = self._transform_features(X)
         probas = [self._aligned_proba(est, features[name])
                   for name, est in zip(self.modality_names_, self.estimators_)]
@@ -507,7 +508,8 @@ default="ratio"
             The inner estimator's decision values, averaged over modalities.
         """
         if self.fusion == "early":
-            return self.estimator_.decision_function(self._early_matrix(X))
+            Z = self._early_matrix(X)  # checks that the estimator is fitted
+            return self.estimator_.decision_function(Z)
         features, present = self._transform_features(X)
         for est in self.estimators_:
             if not np.array_equal(est.classes_, self.classes_):
@@ -534,7 +536,8 @@ default="ratio"
             Labels from ``classes_``.
         """
         if self.fusion == "early":
-            return self.estimator_.predict(self._early_matrix(X))
+            Z = self._early_matrix(X)  # checks that the estimator is fitted
+            return self.estimator_.predict(Z)
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
