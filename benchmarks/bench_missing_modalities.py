@@ -29,6 +29,8 @@ every row labeled), mean over ``--seeds`` data draws.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from sklearn.impute import SimpleImputer
 from sklearn.metrics import balanced_accuracy_score, mean_absolute_error
@@ -195,13 +197,15 @@ def main(argv=None):
     print(f"settings: {vars(args)}\n{load_average()}", flush=True)
     everything = {}
     for name in args.estimators:
+        cpu = time.process_time()
         try:
             seconds, results = timed(lambda: run_estimator(name, args))
         except (ValueError, TypeError, RuntimeError) as error:  # reported, the others still run
             print(f"\n### {name}: failed: {type(error).__name__}: {error}")
             continue
         print_table(name, results, args.fractions)
-        print(f"\n{name}: {seconds:.0f} s ({load_average()})", flush=True)
+        print(f"\n{name}: {seconds:.0f} s wall, {time.process_time() - cpu:.0f} s CPU "
+              f"({load_average()})", flush=True)
         everything[name] = [{"case": c, "missing": m, "method": k, "fraction": f, "scores": v}
                             for (c, m, k, f), v in results.items()]
     if args.json:
