@@ -160,5 +160,4 @@ class SemiSupervisedClassifierMixin(ClassifierMixin):
         if len(rows) == 0:
             raise ValueError("score needs labeled rows; every value of y is -1.")
         weight = None if sample_weight is None else np.asarray(sample_weight)[rows]
-        return accuracy_score(y[rows], self.predict(_safe_indexing(X, rows)),
-                              sample_weight=weight)
+        return accuracy_score(y[rows], self.predict(_safe_indexing(X, rows)), sample_weight=weight)

@@ -367,7 +367,8 @@ def _hand_made():
 
 def _fit_hand_made(**params):
     X, y, spec = _hand_made()
-    clf = CMCSLSelfLabeler(GaussianNB(), modalities=spec, preprocessing="none", **params)
+    clf = CMCSLSelfLabeler(GaussianNB(), modalities=spec, preprocessing="none",
+                           resolution="ratio", **params)
     with pytest.warns(UserWarning) as record:
         clf.fit(X, y)
     return clf, X, [str(w.message) for w in record]
@@ -409,7 +410,7 @@ def test_missing_modalities_do_not_vote():
     X = np.array([[0, 0, 0], [10, 10, 10], [1, 1, 9], [NAN, NAN, 9], [9, 9, 9]])
     y = np.array([0, 1, -1, -1, -1])
     clf = CMCSLSelfLabeler(GaussianNB(), modalities={"A": 1, "B": 1, "C": 1},
-                           preprocessing="none").fit(X, y)
+                           preprocessing="none", resolution="ratio").fit(X, y)
     np.testing.assert_array_equal(clf.transduction_, [0, 1, 0, 1, 1])
     assert clf.label_modality_[3] == "C"
     assert clf.label_modality_[2] in ("A", "B")  # the majority, against C
