@@ -169,12 +169,13 @@ def test_sequence_costs_add_each_modalitys_share_of_its_steps():
     np.testing.assert_allclose(costs, [0.0, 0.25, 1.0, 0.5])
 
 
+@pytest.mark.parametrize("switch", [True, False])
 @pytest.mark.parametrize("n_steps", [8, 64])
-def test_transformer_inference_path_gives_the_training_path_s_output(n_steps):
+def test_transformer_inference_path_gives_the_training_path_s_output(n_steps, switch):
     # eval mode may take torch's fused path (short batches) or its attention kernel (long
     # ones); both must give what the plain layer computation gives (grad enabled: no fast
-    # path), and the process-wide switch must be left as it was
-    from mmsense.nn._encoders import FASTPATH_MAX_STEPS
+    # path); the process-wide switch is left as it was, and never turned on
+    from mmsense.nn._encoders import FASTPATH_MAX_STEPS, attention_fastpath
 
     torch.manual_seed(0)
     enc = TransformerEncoder(3, 8, n_steps=n_steps, num_heads=2, dropout=0.0).eval()
@@ -182,8 +183,13 @@ def test_transformer_inference_path_gives_the_training_path_s_output(n_steps):
     lengths = torch.tensor([n_steps, 1, 0, n_steps // 2, 3])
     expected = enc(values, lengths)  # autograd on: torch never takes the fused path
     before = torch.backends.mha.get_fastpath_enabled()
-    with torch.no_grad():
-        got = enc(values, lengths)
-    assert torch.backends.mha.get_fastpath_enabled() == before
-    assert (n_steps <= FASTPATH_MAX_STEPS) == (n_steps == 8)
+    torch.backends.mha.set_fastpath_enabled(switch)
+    try:
+        with torch.no_grad():
+            got = enc(values, lengths)
+        assert torch.backends.mha.get_fastpath_enabled() == switch
+        with attention_fastpath(n_steps <= FASTPATH_MAX_STEPS):
+            assert torch.backends.mha.get_fastpath_enabled() == (switch and n_steps == 8)
+    finally:
+        torch.backends.mha.set_fastpath_enabled(before)
     torch.testing.assert_close(got, expected.detach(), rtol=1e-5, atol=1e-6)

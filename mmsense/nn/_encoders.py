@@ -25,21 +25,20 @@ FASTPATH_MAX_STEPS = 32
 
 
 @contextmanager
-def attention_fastpath(enabled: bool):
-    """Allow or forbid torch's fused Transformer inference path for the block.
+def attention_fastpath(allowed: bool):
+    """Forbid torch's fused Transformer inference path for the block unless ``allowed``.
 
-    The switch (``torch.backends.mha``) is process-wide; it is set only when it differs
-    and put back afterwards.
+    Never turns the path on: where it is off (``torch.backends.mha``, a process-wide
+    switch) it stays off. A switch changed here is put back afterwards.
     """
-    before = torch.backends.mha.get_fastpath_enabled()
-    if before == enabled:
+    if allowed or not torch.backends.mha.get_fastpath_enabled():
         yield
         return
-    torch.backends.mha.set_fastpath_enabled(enabled)
+    torch.backends.mha.set_fastpath_enabled(False)
     try:
         yield
     finally:
-        torch.backends.mha.set_fastpath_enabled(before)
+        torch.backends.mha.set_fastpath_enabled(True)
 
 
 def lengths_to_mask(lengths: torch.Tensor, n_steps: int) -> torch.Tensor:
