@@ -119,8 +119,10 @@ default="ratio"
     kmeans_max_iter : int, default=300
         Maximum k-means iterations (``clustering="kmeans"``).
     chunk_size : int, default=65536
-        Rows per distance computation; bounds propagation memory to about
-        ``chunk_size * (n_centroids + n_features)`` values.
+        Rows per distance computation, and per prediction: bounds the memory of
+        propagation to about ``chunk_size * (n_centroids + n_features)`` values
+        and that of ``predict`` (and the other prediction methods) to one
+        chunk's features and the estimator's work on them.
     device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
         Torch device for propagation (and the default estimator).
     random_state : int, RandomState instance or None, default=None
@@ -306,10 +308,10 @@ default="ratio"
             step_line(text)
 
     def _fit_features(self, X, specs):
+        """Each modality's preprocessed vectors: one new array per modality, kept for the fit."""
         vectors = modality_vectors(X, specs)
-        self.preprocessors_ = {name: make_preprocessor(self.preprocessing).fit(v)
-                               for name, v in vectors.items()}
-        return {name: self.preprocessors_[name].transform(v) for name, v in vectors.items()}
+        self.preprocessors_ = {name: make_preprocessor(self.preprocessing) for name in vectors}
+        return {name: self.preprocessors_[name].fit_transform(v) for name, v in vectors.items()}
 
     def _self_label(self, features, labeled, y_enc, y):
         """Propagate and resolve; return each modality's training labels (-1: none)."""
@@ -364,22 +366,34 @@ default="ratio"
             y_enc = next(iter(targets.values()))
             rows = y_enc >= 0
             self._say(f"  final classifier on all modalities: {int(rows.sum())} rows")
-            Z = np.concatenate(list(features.values()), axis=1)
-            self.estimator_ = self._make_estimator().fit(Z[rows], self.classes_[y_enc[rows]])
+            self.estimator_ = self._make_estimator().fit(
+                _take_rows(_joined(features), rows), self.classes_[y_enc[rows]])
             return
         self.estimators_ = []
         for name, values in features.items():
             rows = targets[name] >= 0
             self._say(f"  final classifier on {name}: {int(rows.sum())} rows")
-            est = self._make_estimator().fit(values[rows], self.classes_[targets[name][rows]])
+            est = self._make_estimator().fit(_take_rows(values, rows),
+                                             self.classes_[targets[name][rows]])
             self.estimators_.append(est)
 
     # ----------------------------------------------------------------- predict
-    def _transform_features(self, X):
+    def _per_chunk(self, X, compute):
+        """``compute(features)`` on ``chunk_size`` rows of ``X`` at a time, stacked by rows.
+
+        Predictions are made row by row, so each chunk's preprocessed features
+        are dropped once used: the memory taken is one chunk's, not ``X``'s.
+        """
         check_is_fitted(self, "classes_")
         X, _, specs = validate_multimodal(self, X, reset=False)
-        vectors = modality_vectors(X, specs)
-        return {name: self.preprocessors_[name].transform(v) for name, v in vectors.items()}
+        parts = []
+        for lo in range(0, X.shape[0], self.chunk_size):
+            vectors = modality_vectors(X[lo:lo + self.chunk_size], specs)
+            parts.append(compute({name: self.preprocessors_[name].transform(v)
+                                  for name, v in vectors.items()}))
+        if isinstance(parts[0], dict):
+            return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+        return np.concatenate(parts)
 
     def _aligned_proba(self, est, values):
         """``est.predict_proba`` with one column per ``classes_`` (0 for unseen classes)."""
@@ -406,10 +420,11 @@ default="ratio"
         ndarray of shape (n_samples, n_classes)
             Probabilities, columns in the order of ``classes_``.
         """
-        features = self._transform_features(X)
+        return self._per_chunk(X, self._proba)
+
+    def _proba(self, features):
         if self.fusion == "early":
-            Z = np.concatenate(list(features.values()), axis=1)
-            return self._aligned_proba(self.estimator_, Z)
+            return self._aligned_proba(self.estimator_, _joined(features))
         probas = [self._aligned_proba(est, features[name])
                   for name, est in zip(self.modality_names_, self.estimators_)]
         return np.mean(probas, axis=0)
@@ -428,10 +443,10 @@ default="ratio"
         ndarray of shape (n_samples,) or (n_samples, n_classes)
             The inner estimator's decision values, averaged over modalities.
         """
-        features = self._transform_features(X)
         if self.fusion == "early":
-            return self.estimator_.decision_function(np.concatenate(list(features.values()),
-                                                                    axis=1))
+            return self._per_chunk(
+                X, lambda features: self.estimator_.decision_function(_joined(features)))
+        check_is_fitted(self, "classes_")
         for est in self.estimators_:
             if not np.array_equal(est.classes_, self.classes_):
                 raise ValueError(
@@ -439,8 +454,9 @@ default="ratio"
                     f"classes {list(self.classes_)}; one saw {list(est.classes_)}. Use "
                     "predict_proba, which aligns the columns."
                 )
-        return np.mean([est.decision_function(features[name])
-                        for name, est in zip(self.modality_names_, self.estimators_)], axis=0)
+        return self._per_chunk(X, lambda features: np.mean(
+            [est.decision_function(features[name])
+             for name, est in zip(self.modality_names_, self.estimators_)], axis=0))
 
     def predict(self, X):
         """Predicted class of each row.
@@ -456,8 +472,7 @@ default="ratio"
             Labels from ``classes_``.
         """
         if self.fusion == "early":
-            features = self._transform_features(X)
-            return self.estimator_.predict(np.concatenate(list(features.values()), axis=1))
+            return self._per_chunk(X, lambda features: self.estimator_.predict(_joined(features)))
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
@@ -476,14 +491,24 @@ default="ratio"
         """
         if self.fusion != "late":
             raise ValueError("modality_predict needs fusion='late' (one estimator per modality).")
-        features = self._transform_features(X)
-        return {name: est.predict(features[name])
-                for name, est in zip(self.modality_names_, self.estimators_)}
+        return self._per_chunk(X, lambda features: {
+            name: est.predict(features[name])
+            for name, est in zip(self.modality_names_, self.estimators_)})
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = allows_nan(self.modalities)
         return tags
+
+
+def _joined(features) -> np.ndarray:
+    """The modalities' features side by side (early fusion's input)."""
+    return np.concatenate(list(features.values()), axis=1)
+
+
+def _take_rows(values, rows) -> np.ndarray:
+    """``values[rows]``, without the copy when every row is taken."""
+    return values if rows.all() else values[rows]
 
 
 def _class_counts(classes, codes) -> str:

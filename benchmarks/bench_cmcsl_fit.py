@@ -1,0 +1,149 @@
+"""CMCSL's whole fit and predict at scale, each as a ratio to its floor timed in the same run.
+
+Data: ``--n-samples`` rows (default 200,000) of ``--modalities`` static float32
+modalities of ``--features`` columns (default 2 x 512), ``--labeled`` labeled rows
+(default 200) of ``--classes`` classes; ``CMCSLSelfLabeler(GaussianNB())`` with its
+defaults (nearest-seed propagation, ratio resolution, late fusion, l2_standard
+preprocessing).
+
+Floors, timed in the same process on the same rows (each modality's preprocessed
+vectors as one contiguous float32 array):
+
+* fit: per modality, the float32 distance product of the propagation (the rows'
+  vectors times the labeled rows', ``chunk_size`` rows at a time) plus
+  ``GaussianNB().fit`` on every row with its self-label;
+* predict: per modality, the fitted GaussianNB's ``predict_proba`` on every row
+  (late fusion averages them).
+
+Each repeat times the floors, ``fit`` and ``predict`` one after the other, so a
+change of load hits all of them; the table gives medians over repeats, the ratio
+is the median of the per-repeat ratios. Peak extra memory is the rise of the
+process's peak resident memory during the call, as a multiple of the size of X.
+
+    python -m benchmarks.bench_cmcsl_fit                      # 200,000 x 2 x 512, 3 repeats
+    python -m benchmarks.bench_cmcsl_fit --n-samples 20000    # a quick look
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+import torch
+from sklearn.naive_bayes import GaussianNB
+
+from benchmarks._common import (add_device_option, distance_product_seconds, load_average,
+                                make_parser, md_header, md_row, peak_rss_mib, reset_peak_rss)
+from mmsense import CMCSLSelfLabeler
+
+
+def make_data(n_samples, n_modalities, n_features, n_labeled, n_classes, seed=0):
+    """Random float32 modalities with a class shift; ``n_labeled`` rows keep their label."""
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, n_classes, n_samples)
+    X = rng.standard_normal((n_samples, n_modalities * n_features), dtype=np.float32)
+    X += 0.3 * np.eye(n_classes, n_modalities * n_features, dtype=np.float32)[y_true]
+    y = np.full(n_samples, -1)
+    labeled = rng.choice(n_samples, n_labeled, replace=False)
+    y[labeled] = np.arange(n_labeled) % n_classes  # every class labeled
+    spec = {f"m{i}": n_features for i in range(n_modalities)}
+    return X, y, spec
+
+
+def timed_with_memory(func):
+    """``(seconds, peak extra MiB, result)`` of one call of ``func()``."""
+    reset_peak_rss()
+    base = peak_rss_mib()
+    start = time.perf_counter()
+    result = func()
+    seconds = time.perf_counter() - start
+    return seconds, peak_rss_mib() - base, result
+
+
+def floor_inputs(clf, X, y):
+    """Each modality's preprocessed vectors (contiguous), its seeds and the self-labels."""
+    Zs, start = [], 0
+    for name in clf.modality_names_:
+        width = clf.modalities[name]
+        Zs.append(np.ascontiguousarray(clf.preprocessors_[name].transform(
+            X[:, start:start + width])))
+        start += width
+    labeled = y >= 0
+    return Zs, [Z[labeled] for Z in Zs], clf.transduction_
+
+
+def fit_floor(Zs, seeds, labels, chunk_size, device):
+    products = sum(distance_product_seconds(Z, s, chunk_size, device) for Z, s in zip(Zs, seeds))
+    start = time.perf_counter()
+    for Z in Zs:
+        GaussianNB().fit(Z, labels)
+    return products + time.perf_counter() - start
+
+
+def predict_floor(clf, Zs):
+    start = time.perf_counter()
+    for est, Z in zip(clf.estimators_, Zs):
+        est.predict_proba(Z)
+    return time.perf_counter() - start
+
+
+def one_repeat(make_clf, X, y, floor_data, chunk_size, device):
+    """Floors, fit and predict once each: a dict of seconds and peak extra MiB."""
+    out = {"fit floor": fit_floor(*floor_data, chunk_size, device)}
+    out["fit"], out["fit MiB"], clf = timed_with_memory(lambda: make_clf().fit(X, y))
+    out["predict floor"] = predict_floor(clf, floor_data[0])
+    out["predict"], out["predict MiB"], _ = timed_with_memory(lambda: clf.predict(X))
+    return out
+
+
+def report(runs, X):
+    print(md_header(["call", "median s", "floor median s", "ratio to floor",
+                     "ratios per repeat", "peak extra memory, x size of X"]))
+    for call in ("fit", "predict"):
+        ratios = [r[call] / r[f"{call} floor"] for r in runs]
+        peak = max(r[f"{call} MiB"] for r in runs) * 2**20 / X.nbytes
+        print(md_row([call, f"{statistics.median(r[call] for r in runs):.2f}",
+                      f"{statistics.median(r[call + ' floor'] for r in runs):.2f}",
+                      f"{statistics.median(ratios):.2f}",
+                      " ".join(f"{q:.2f}" for q in ratios), f"{peak:.2f}"]))
+
+
+def parse_args(argv=None):
+    p = make_parser(__doc__)
+    p.add_argument("--n-samples", type=int, default=200_000)
+    p.add_argument("--modalities", type=int, default=2)
+    p.add_argument("--features", type=int, default=512, help="columns per modality")
+    p.add_argument("--labeled", type=int, default=200)
+    p.add_argument("--classes", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--chunk-size", type=int, default=65536)
+    add_device_option(p, "cpu", "torch device of the propagation (and of its floor)")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    X, y, spec = make_data(args.n_samples, args.modalities, args.features, args.labeled,
+                           args.classes)
+
+    def make_clf():
+        return CMCSLSelfLabeler(GaussianNB(), modalities=spec, chunk_size=args.chunk_size,
+                                device=args.device)
+
+    warm = make_clf().fit(X, y)  # also what the floors run on
+    floor_data = floor_inputs(warm, X, y)
+    del warm
+    print(f"CMCSL fit/predict: {args.n_samples:,} rows x {args.modalities} modalities x "
+          f"{args.features} float32 features ({X.nbytes / 2**20:.0f} MiB), {args.labeled} "
+          f"labeled rows, {args.classes} classes, GaussianNB, device {args.device}, "
+          f"torch threads {torch.get_num_threads()}")
+    print(f"before: {load_average()}", flush=True)
+    runs = [one_repeat(make_clf, X, y, floor_data, args.chunk_size, args.device)
+            for _ in range(args.repeats)]
+    report(runs, X)
+    print(f"after: {load_average()}")
+
+
+if __name__ == "__main__":
+    main()
