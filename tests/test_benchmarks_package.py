@@ -119,6 +119,8 @@ SMOKE_RUNS = [
     ("sweep_dec", ["synthetic", "spread", "0"], '"variant": "spread"'),
     ("bench_cmcsl", ["--skip-accuracy", "--sizes", "300", "--seeds", "10", "--repeats", "2"],
      "| 300 |"),
+    ("bench_cmcsl_fit", ["--n-samples", "400", "--features", "8", "--labeled", "20",
+                         "--repeats", "1"], "| predict |"),
     pytest.param("bench_cmcsl", ["--scenarios", "weak-2mod", "--tasks", "binary", "--budgets", "1",
                                  "--n-samples", "40", "--skip-throughput", "--full",
                                  "--classifiers", "GNB"], "| GNB | CMCSL/kmeans/ratio |",
