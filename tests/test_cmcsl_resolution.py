@@ -130,3 +130,21 @@ def test_reliability_lets_the_modality_the_labels_trust_win():
     disagree = strong_labels != auto.modality_labels_["weak"][unlabeled]
     share = np.mean(auto.label_modality_[unlabeled][disagree] == "strong")
     assert share > np.mean(fits["ratio"].label_modality_[unlabeled][disagree] == "strong")
+
+
+def test_default_rule_is_auto_and_falls_back_to_ratio_with_one_labeled_row():
+    from sklearn.naive_bayes import GaussianNB
+
+    from mmsense import CMCSLSelfLabeler
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 4))
+    y = np.full(40, -1)
+    y[[0, 1]], y[[2, 3]] = 0, 1
+    spec = {"a": 2, "b": 2}
+    assert CMCSLSelfLabeler(GaussianNB()).get_params()["resolution"] == "auto"
+    two = CMCSLSelfLabeler(GaussianNB(), modalities=spec).fit(X, y)
+    assert two.resolution_ == "reliability"
+    y[1] = -1  # class 0 now has one labeled row
+    one = CMCSLSelfLabeler(GaussianNB(), modalities=spec).fit(X, y)
+    assert one.resolution_ == "ratio"

@@ -80,8 +80,8 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
     kmeans_init : {"seeds", "class_means"}, default="seeds"
         One centroid per labeled row, or one per class at the mean of its
         labeled rows.
-    resolution : {"ratio", "reliability", "auto", "median_scaled", "euclidean"}, \
-default="ratio"
+    resolution : {"auto", "ratio", "reliability", "median_scaled", "euclidean"}, \
+default="auto"
         How modalities are compared when they disagree (lower wins):
         ``"euclidean"`` is the raw distance to the nearest centroid (the
         authors' rule; distances grow with a modality's dimension, so the
@@ -225,7 +225,7 @@ default="ratio"
     }
 
     def __init__(self, estimator=None, *, modalities=None, mode="cmcsl",
-                 clustering="nearest_seed", kmeans_init="seeds", resolution="ratio",
+                 clustering="nearest_seed", kmeans_init="seeds", resolution="auto",
                  majority_vote=True, fusion="late", preprocessing="l2_standard",
                  classes=None, kmeans_max_iter=300, chunk_size=65536, device="auto",
                  random_state=None, verbose=0):
