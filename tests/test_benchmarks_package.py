@@ -120,7 +120,7 @@ SMOKE_RUNS = [
     ("bench_cmcsl", ["--skip-accuracy", "--sizes", "300", "--seeds", "10", "--repeats", "2"],
      "| 300 |"),
     ("bench_cmcsl_fit", ["--n-samples", "400", "--features", "8", "--labeled", "20",
-                         "--repeats", "1"], "| predict |"),
+                         "--repeats", "1", "--steps"], "| GaussianNB fits |"),
     pytest.param("bench_cmcsl", ["--scenarios", "weak-2mod", "--tasks", "binary", "--budgets", "1",
                                  "--n-samples", "40", "--skip-throughput", "--full",
                                  "--classifiers", "GNB"], "| GNB | CMCSL/kmeans/ratio |",
