@@ -160,7 +160,7 @@ class VectorPreprocessor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             block = X[block_rows]
             if self._normalises:
                 inv_norms[block_rows] = _inverse_row_norms(block)
-                block = np.multiply(block, inv_norms[block_rows, None], out=buf[: len(block)])
+                block = _scale_rows(block, inv_norms[block_rows], buf[: len(block)])
             if self._standardises:
                 moments.add(block, buf[: len(block)])
         return moments
@@ -183,7 +183,7 @@ class VectorPreprocessor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             if self._normalises:
                 scale = (inv_norms[block_rows] if inv_norms is not None
                          else _inverse_row_norms(block))
-                block = np.multiply(block, scale[:, None], out=dest)
+                block = _scale_rows(block, scale, dest)
             if self._standardises:
                 np.subtract(block, mean, out=dest)
                 dest *= inv_scale
@@ -212,6 +212,11 @@ def _blocks(rows: slice, n_features: int):
 
 def _block_rows(n_features: int) -> int:
     return max(1, _BLOCK_ELEMENTS // max(n_features, 1))
+
+
+def _scale_rows(block: np.ndarray, factors: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``block * factors[:, None]`` into ``out`` (einsum: faster than the broadcast multiply)."""
+    return np.einsum("ij,i->ij", block, factors, out=out)
 
 
 def _inverse_row_norms(block: np.ndarray) -> np.ndarray:
