@@ -400,16 +400,18 @@ def validate_multimodal(estimator, X, y="no_validation", *, reset: bool = True,
 
 
 def allows_nan(modalities) -> bool:
-    """The ``allow_nan`` input tag: NaN is accepted only as sequence padding.
+    """The ``allow_nan`` input tag: whether some pattern of NaN in ``X`` is accepted.
 
-    True when the spec has a sequence modality (whose padding is NaN); a spec
-    that does not parse is reported by ``fit``, not by the tags.
+    True when the spec has a sequence modality (padding, a missing sequence) or
+    two or more modalities (a missing static block). One static modality (and
+    ``modalities=None``) accepts no NaN: a row without it has nothing left. A
+    spec that does not parse is reported by ``fit``, not by the tags.
     """
     try:
         specs = parse_modalities(modalities) if modalities is not None else ()
     except ValueError:
         specs = ()
-    return any(s.is_sequence for s in specs)
+    return len(specs) > 1 or any(s.is_sequence for s in specs)
 
 
 # -- from blocks to the networks' inputs ----------------------------------------------------

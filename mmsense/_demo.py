@@ -12,47 +12,40 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 from .datasets import make_multimodal_sentiment
-from .metrics import acc2_has0, acc2_non0, f1_has0, f1_non0, msa_report
+from .metrics import _METRICS, msa_report
 from .preprocessing import ModalityScaler
 
 DEMO_MODALITIES = {"text": 64, "audio": (30, 5), "vision": (30, 8)}
+# the static text block comes first in X; the baselines see only it
+_TEXT_COLUMNS = list(range(DEMO_MODALITIES["text"]))
+_POLARITY_METRICS = ("acc2_has0", "f1_has0", "acc2_non0", "f1_non0")
+
+
+def _scaled(estimator, modalities):
+    return make_pipeline(ModalityScaler(modalities=modalities), estimator)
 
 
 def _regressors(modalities, max_epochs, seed, verbose=0):
     from .mmrest import MMRestRegressor
 
-    text_cols = list(range(DEMO_MODALITIES["text"]))
-    return {
-        "MMRestRegressor": make_pipeline(
-            ModalityScaler(modalities=modalities),
-            MMRestRegressor(modalities=modalities, max_epochs=max_epochs, random_state=seed,
-                            verbose=verbose),
-        ),
-        "Ridge (text block)": _ColumnSubset(Ridge(), text_cols),
-    }
+    mmrest = MMRestRegressor(modalities=modalities, max_epochs=max_epochs, random_state=seed,
+                             verbose=verbose)
+    return {"MMRestRegressor": _scaled(mmrest, modalities),
+            "Ridge (text block)": _ColumnSubset(Ridge(), _TEXT_COLUMNS)}
 
 
 def _classifiers(modalities, max_epochs, seed, verbose=0):
     from .cmcsl import CMCSLSelfLabeler
     from .dec import DECClassifier, DECPretrainer
 
-    pretrainer = DECPretrainer(
-        2, modalities=modalities, pretrain_max_epochs=max_epochs, max_epochs=max_epochs, random_state=seed,
-        verbose=verbose,
-    )
-    text_cols = list(range(DEMO_MODALITIES["text"]))
-    return {
-        "DECClassifier": make_pipeline(
-            ModalityScaler(modalities=modalities),
-            DECClassifier(pretrainer, max_epochs=max_epochs, random_state=seed, verbose=verbose),
-        ),
-        "CMCSLSelfLabeler": make_pipeline(
-            ModalityScaler(modalities=modalities),
-            CMCSLSelfLabeler(modalities=modalities, random_state=seed, verbose=verbose),
-        ),
-        "LogisticRegression (labeled text)": _ColumnSubset(LogisticRegression(), text_cols,
-                                                             labeled_only=True),
-    }
+    pretrainer = DECPretrainer(2, modalities=modalities, pretrain_max_epochs=max_epochs,
+                               max_epochs=max_epochs, random_state=seed, verbose=verbose)
+    dec = DECClassifier(pretrainer, max_epochs=max_epochs, random_state=seed, verbose=verbose)
+    cmcsl = CMCSLSelfLabeler(modalities=modalities, random_state=seed, verbose=verbose)
+    return {"DECClassifier": _scaled(dec, modalities),
+            "CMCSLSelfLabeler": _scaled(cmcsl, modalities),
+            "LogisticRegression (labeled text)": _ColumnSubset(LogisticRegression(), _TEXT_COLUMNS,
+                                                                 labeled_only=True)}
 
 
 class _ColumnSubset:
@@ -73,17 +66,7 @@ class _ColumnSubset:
 def _polarity_scores(y_score, predicted_class):
     """Binary-polarity metrics of a classifier against the true scores (class 1 = positive)."""
     signed = np.where(predicted_class == 1, 1.0, -1.0)
-    return {
-        "acc2_has0": acc2_has0(y_score, signed),
-        "f1_has0": f1_has0(y_score, signed),
-        "acc2_non0": acc2_non0(y_score, signed),
-        "f1_non0": f1_non0(y_score, signed),
-    }
-
-
-def _announce(name, verbose, file):
-    if verbose:
-        print(f"-- fitting {name}", file=file, flush=True)
+    return {name: _METRICS[name](y_score, signed) for name in _POLARITY_METRICS}
 
 
 def run_demo(n_samples=600, max_epochs=10, labeled_fraction=0.3, random_state=0, file=None,
@@ -117,16 +100,15 @@ def run_demo(n_samples=600, max_epochs=10, labeled_fraction=0.3, random_state=0,
     print(settings, file=file)
     rows = {}
     regressors = _regressors(modalities, max_epochs, random_state, verbose)
-    for name, model in regressors.items():
-        _announce(name, verbose, file)
-        start = time.perf_counter()
-        rows[name] = msa_report(y_te, model.fit(X_tr, y_tr).predict(X_te))
-        rows[name]["fit_s"] = time.perf_counter() - start
-    for name, model in _classifiers(modalities, max_epochs, random_state, verbose).items():
-        _announce(name, verbose, file)
-        start = time.perf_counter()
-        rows[name] = _polarity_scores(y_te, model.fit(X_tr, y_semi).predict(X_te))
-        rows[name]["fit_s"] = time.perf_counter() - start
+    classifiers = _classifiers(modalities, max_epochs, random_state, verbose)
+    for models, y_fit, scores in ((regressors, y_tr, msa_report),
+                                  (classifiers, y_semi, _polarity_scores)):
+        for name, model in models.items():
+            if verbose:
+                print(f"-- fitting {name}", file=file, flush=True)
+            start = time.perf_counter()
+            rows[name] = scores(y_te, model.fit(X_tr, y_fit).predict(X_te))
+            rows[name]["fit_s"] = time.perf_counter() - start
     table = pd.DataFrame.from_dict(rows, orient="index")
     print(table.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-"), file=file)
     if report is not None:

@@ -98,6 +98,24 @@ def encode_partial_labels(y, classes=None):
     return classes, codes
 
 
+def decode_partial_labels(classes, codes) -> np.ndarray:
+    """Inverse of :func:`encode_partial_labels`: ``classes[codes]``, ``-1`` where ``codes`` is.
+
+    Without a ``-1`` code the result is ``classes[codes]`` itself; with one, numeric
+    classes keep their dtype and string classes become an object array holding the
+    int ``-1`` next to the strings (the convention ``y`` follows).
+    """
+    codes = np.asarray(codes)
+    unlabeled = codes == UNLABELED
+    if not unlabeled.any():
+        return classes[codes]
+    out = classes[np.where(unlabeled, 0, codes)] if len(classes) else np.zeros(len(codes))
+    if out.dtype.kind in "USO":
+        out = out.astype(object)
+    out[unlabeled] = UNLABELED
+    return out
+
+
 def check_two_labeled_classes(present, estimator) -> None:
     """Raise unless ``present`` (the labeled rows' classes) holds at least two classes."""
     name = type(estimator).__name__
@@ -142,5 +160,4 @@ class SemiSupervisedClassifierMixin(ClassifierMixin):
         if len(rows) == 0:
             raise ValueError("score needs labeled rows; every value of y is -1.")
         weight = None if sample_weight is None else np.asarray(sample_weight)[rows]
-        return accuracy_score(y[rows], self.predict(_safe_indexing(X, rows)),
-                              sample_weight=weight)
+        return accuracy_score(y[rows], self.predict(_safe_indexing(X, rows)), sample_weight=weight)

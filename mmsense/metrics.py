@@ -420,9 +420,7 @@ def get_msa_scorer(name):
     -0.0
     """
     if not isinstance(name, str) or name not in _SCORERS:
-        raise ValueError(
-            f"Unknown MSA scorer name {name!r}; valid names are {sorted(_SCORERS)}."
-        )
+        raise ValueError(f"Unknown MSA scorer name {name!r}; valid names are {sorted(_SCORERS)}.")
     metric, greater_is_better = _SCORERS[name]
     return make_scorer(metric, greater_is_better=greater_is_better)
 

@@ -216,9 +216,8 @@ class LabeledStratifiedKFold(BaseCrossValidator):
             unlabeled = rng.permutation(unlabeled)
         # fill the smallest labeled folds first so total fold sizes differ by at most one
         order = np.argsort([len(f) for f in labeled_folds], kind="stable")
-        unlabeled_folds = np.array_split(unlabeled, self.n_splits)
-        sizes = sorted(range(self.n_splits), key=lambda k: -len(unlabeled_folds[k]))
-        extra = dict(zip(order, (unlabeled_folds[k] for k in sizes)))
+        # array_split puts the larger pieces first
+        extra = dict(zip(order, np.array_split(unlabeled, self.n_splits)))
         for k, test in enumerate(labeled_folds):
             yield np.sort(np.concatenate([labeled[test], extra[k]]))
 

@@ -20,7 +20,11 @@ class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     ``ModalityScaler`` pools every real (non-padding) step of a sequence
     modality, so each of its ``d`` features gets one mean and one scale.
     Static modalities are standardised column-wise, as ``StandardScaler`` does.
-    Padding steps (all-NaN) stay NaN; float32 input stays float32.
+    Padding steps (all-NaN) stay NaN; float32 input stays float32. A modality
+    missing from a row (a static block all NaN, a sequence without a real
+    step) is left out of that modality's statistics and stays NaN in
+    ``transform`` and ``inverse_transform``; a row missing every modality
+    passes through as NaN (the estimator after the scaler decides about it).
 
     Parameters
     ----------
@@ -42,7 +46,9 @@ class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Divisor of each column; ones when ``with_std=False``.
     n_real_steps_ : dict of str to int
         Number of real steps (rows for a static modality) each modality's
-        statistics were computed from.
+        statistics were computed from; rows missing the modality do not count.
+    n_missing_ : dict of str to int
+        Training rows missing each modality (all NaN).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X had string column names.
@@ -91,7 +97,7 @@ class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             The fitted scaler.
         """
         self._validate_params()
-        X, _, specs = validate_multimodal(self, X, reset=True)
+        X, _, specs = validate_multimodal(self, X, reset=True, all_missing="allow")
         means, scales = [], []
         self.n_real_steps_ = {}
         for spec in specs:
@@ -121,7 +127,7 @@ class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Same float dtype as X.
         """
         check_is_fitted(self)
-        X, _, _ = validate_multimodal(self, X, reset=False)
+        X, _, _ = validate_multimodal(self, X, reset=False, all_missing="allow")
         out = X - self.mean_.astype(X.dtype)  # the one copy; the division is in place
         out /= self.scale_.astype(X.dtype)
         return out
@@ -140,7 +146,7 @@ class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             ``X`` in the original units; padding stays NaN.
         """
         check_is_fitted(self)
-        X, _, _ = validate_multimodal(self, X, reset=False)
+        X, _, _ = validate_multimodal(self, X, reset=False, all_missing="allow")
         out = X * self.scale_.astype(X.dtype)
         out += self.mean_.astype(X.dtype)
         return out

@@ -345,3 +345,120 @@ def test_pickle_round_trip_with_default_mlp():
     clone_of = pickle.loads(pickle.dumps(clf))
     np.testing.assert_allclose(clone_of.predict_proba(X), clf.predict_proba(X))
     np.testing.assert_array_equal(clone_of.transduction_, clf.transduction_)
+
+
+# -- missing modalities ------------------------------------------------------------------
+
+NAN = np.nan
+
+
+def _hand_made():
+    """Two 1-D modalities; rows 0, 6 labeled 0 (at 0, 0.5) and rows 1, 7 labeled 1 (at 10, 9).
+
+    Row 2 has B only (at 9: class 1), row 3 A only (at 1: class 0), row 4 both but
+    disagreeing (A at 9.5 says 1 with ratio 0.5/9, B at 2 says 0 with ratio 1.5/7:
+    A wins, class 1), row 5 nothing.
+    """
+    X = np.array([[0, 0], [10, 10], [NAN, 9], [1, NAN], [9.5, 2], [NAN, NAN],
+                  [0.5, 0.5], [9, 9]])
+    y = np.array([0, 1, -1, -1, -1, -1, 0, 1])
+    return X, y, {"A": 1, "B": 1}
+
+
+def _fit_hand_made(**params):
+    X, y, spec = _hand_made()
+    clf = CMCSLSelfLabeler(GaussianNB(), modalities=spec, preprocessing="none",
+                           resolution="ratio", **params)
+    with pytest.warns(UserWarning) as record:
+        clf.fit(X, y)
+    return clf, X, [str(w.message) for w in record]
+
+
+def test_missing_modality_neither_proposes_nor_resolves():
+    clf, X, messages = _fit_hand_made()
+    np.testing.assert_array_equal(clf.transduction_, [0, 1, 1, 0, 1, -1, 0, 1])
+    assert list(clf.label_modality_) == [None, None, "B", "A", "A", None, None, None]
+    np.testing.assert_array_equal(clf.modality_labels_["A"], [0, 1, -1, 0, 1, -1, 0, 1])
+    np.testing.assert_array_equal(clf.modality_labels_["B"], [0, 1, 1, -1, 0, -1, 0, 1])
+    np.testing.assert_array_equal(clf.unlabeled_rows_, [5])
+    assert clf.n_missing_ == {"A": 2, "B": 2}
+    # each modality's classifier learns from the rows that have it, with the resolved labels
+    np.testing.assert_array_equal(clf.estimators_[0].class_count_, [3, 3])  # rows 0,1,3,4,6,7
+    np.testing.assert_array_equal(clf.estimators_[1].class_count_, [2, 4])  # rows 0,1,2,4,6,7
+    assert any("1 training row(s) miss every modality (rows [5])" in m for m in messages)
+    assert any("1 unlabeled row(s) got no label (rows [5])" in m for m in messages)
+
+
+def test_late_fusion_predicts_from_the_present_modalities():
+    clf, X, _ = _fit_hand_made()
+    proba = clf.predict_proba(X[[2, 3, 4]])
+    a, b = clf.estimators_
+    np.testing.assert_allclose(proba[0], b.predict_proba(X[[2], 1:])[0])
+    np.testing.assert_allclose(proba[1], a.predict_proba(X[[3], :1])[0])
+    both = (a.predict_proba(X[[4], :1]) + b.predict_proba(X[[4], 1:])) / 2
+    np.testing.assert_allclose(proba[2], both[0])
+    per_modality = clf.modality_predict(X[[2, 3]])
+    np.testing.assert_array_equal(per_modality["A"], [-1, 0])
+    np.testing.assert_array_equal(per_modality["B"], [1, -1])
+    with pytest.raises(ValueError, match=r"miss every modality .* rows \[1\]"):
+        clf.predict(X[[0, 5]])
+
+
+def test_missing_modalities_do_not_vote():
+    # A and B are missing from row 3: C alone labels it, although two silent
+    # modalities "agree" with each other
+    X = np.array([[0, 0, 0], [10, 10, 10], [1, 1, 9], [NAN, NAN, 9], [9, 9, 9]])
+    y = np.array([0, 1, -1, -1, -1])
+    clf = CMCSLSelfLabeler(GaussianNB(), modalities={"A": 1, "B": 1, "C": 1},
+                           preprocessing="none", resolution="ratio").fit(X, y)
+    np.testing.assert_array_equal(clf.transduction_, [0, 1, 0, 1, 1])
+    assert clf.label_modality_[3] == "C"
+    assert clf.label_modality_[2] in ("A", "B")  # the majority, against C
+
+
+def test_early_fusion_zeros_and_an_indicator_per_modality_missing_at_fit():
+    clf, X, _ = _fit_hand_made(fusion="early")
+    assert clf.indicator_modalities_ == ("A", "B")
+    means = clf.estimator_.theta_  # GaussianNB: per-class means of [A, B, A present, B present]
+    rows0, rows1 = [0, 3, 6], [1, 2, 4, 7]  # row 5 (nothing) is left out
+    Z = np.array([[0, 0, 1, 1], [10, 10, 1, 1], [0, 9, 0, 1], [1, 0, 1, 0], [9.5, 2, 1, 1],
+                  [0.5, 0.5, 1, 1], [9, 9, 1, 1]])
+    index = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4, 6: 5, 7: 6}
+    np.testing.assert_allclose(means[0], Z[[index[r] for r in rows0]].mean(axis=0))
+    np.testing.assert_allclose(means[1], Z[[index[r] for r in rows1]].mean(axis=0))
+    assert clf.predict(X[[2, 3]]).shape == (2,)
+
+
+def test_string_labels_with_a_row_missing_everything():
+    X, y, spec = _hand_made()
+    y = np.array(["neg", "pos", -1, -1, -1, -1, "neg", "pos"], dtype=object)
+    with pytest.warns(UserWarning, match="got no label"):
+        clf = CMCSLSelfLabeler(GaussianNB(), modalities=spec, preprocessing="none").fit(X, y)
+    assert list(clf.transduction_) == ["neg", "pos", "pos", "neg", "pos", -1, "neg", "pos"]
+
+
+def test_uni_and_pre_modes_with_missing_modalities():
+    clf, _, _ = _fit_hand_made(mode="uni")
+    np.testing.assert_array_equal(clf.transduction_[:, 0], [0, 1, -1, 0, 1, -1, 0, 1])
+    np.testing.assert_array_equal(clf.transduction_[:, 1], [0, 1, 1, -1, 0, -1, 0, 1])
+    np.testing.assert_array_equal(clf.unlabeled_rows_, [5])
+    pre, _, messages = _fit_hand_made(mode="pre")
+    np.testing.assert_array_equal(pre.estimators_[0].class_count_, [2, 2])  # 0, 1, 6, 7
+    assert messages == ["CMCSLSelfLabeler: 1 training row(s) miss every modality (rows [5]): "
+                        "no classifier learns from them."]
+
+
+def test_torch_mlp_final_estimator_with_missing_modalities():
+    X, y, spec, _ = _data(n=40)
+    X[8:14, :2] = np.nan   # m0 missing
+    X[14:20, 2:] = np.nan  # m1 missing
+    clf = CMCSLSelfLabeler(TorchMLPClassifier(max_epochs=2, random_state=0), modalities=spec,
+                           device="cpu").fit(X, y)
+    assert clf.estimators_[0].n_features_in_ == 2 and clf.estimators_[1].n_features_in_ == 5
+    proba = clf.predict_proba(X)
+    assert np.isfinite(proba).all()
+    np.testing.assert_allclose(proba[8:14], clf.estimators_[1].predict_proba(
+        clf.preprocessors_["m1"].transform(X[8:14, 2:])), rtol=1e-6)
+    early = CMCSLSelfLabeler(TorchMLPClassifier(max_epochs=2, random_state=0),
+                             modalities=spec, fusion="early", device="cpu").fit(X, y)
+    assert early.estimator_.n_features_in_ == 2 + 5 + 2

@@ -133,9 +133,13 @@ def test_fit_equals_the_replaced_path_on_float32():
                                atol=1e-5)
 
 
+@pytest.mark.parametrize("missing", [False, True])
 @pytest.mark.parametrize("fusion", ["late", "early"])
-def test_prediction_in_chunks_equals_prediction_at_once(fusion):
+def test_prediction_in_chunks_equals_prediction_at_once(fusion, missing):
     X, y, spec = _two_modalities()
+    if missing:  # chunks with and without missing blocks
+        X[100:130, :6] = np.nan
+        X[200:220, 6:] = np.nan
     clf = CMCSLSelfLabeler(LogisticRegression(), modalities=spec, fusion=fusion,
                            chunk_size=10_000, device="cpu").fit(X, y)
     whole = (clf.predict_proba(X), clf.predict(X), clf.decision_function(X))

@@ -231,3 +231,15 @@ def test_network_inputs_carry_the_presence_mask():
     np.testing.assert_array_equal(modality_present(inputs, specs[1]), [True, True, False])
     del inputs[present_key("audio")]  # older inputs: sequences fall back on their lengths
     np.testing.assert_array_equal(modality_present(inputs, specs[1]), [True, True, False])
+
+
+@pytest.mark.parametrize("spec, expected", [
+    (None, False),                      # one static block: an all-NaN row has nothing left
+    ({"text": 3}, False),
+    ({"text": 3, "audio": 2}, True),    # a missing static block
+    ({"audio": (4, 2)}, True),          # padding
+])
+def test_allow_nan_tag_says_whether_some_nan_is_accepted(spec, expected):
+    from mmsense._contract import allows_nan
+
+    assert allows_nan(spec) is expected

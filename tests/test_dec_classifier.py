@@ -165,3 +165,16 @@ def test_cuda_fit_then_cpu_load(reload_on_cpu_only):
     assert clf.device_ == "cuda"
     loaded = reload_on_cpu_only(clf)
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-4)
+
+
+def test_fit_and_predict_with_missing_modalities():
+    X, y, _ = data()
+    X = X.copy()
+    X[:10, :6] = np.nan   # text missing
+    X[10:15, 6:] = np.nan  # audio missing
+    clf = tiny().fit(X, y)
+    assert clf.n_missing_ == clf.pretrainer_.n_missing_ == {"text": 10, "audio": 5}
+    proba = clf.predict_proba(X)
+    assert np.isfinite(proba).all() and proba.shape == (len(X), 2)
+    with pytest.raises(ValueError, match="miss every modality"):
+        clf.predict(np.full((1, X.shape[1]), np.nan, dtype=X.dtype))

@@ -113,13 +113,32 @@ def test_reconstruction_loss_averages_modalities():
     assert reconstruction_loss(rec, target).item() == pytest.approx(expected)
 
 
+def test_reconstruction_loss_scores_present_rows_only():
+    a, b, c = rng.randn(5, 2), rng.randn(5, 3), rng.randn(5, 4)
+    a_rows = np.array([True, False, True, True, False])
+    b_rows = np.array([False, True, True, False, True])
+    target = {"a": t(np.zeros((5, 2))), "b": t(np.ones((5, 3))), "c": t(np.zeros((5, 4)))}
+    rec = {"a": t(a), "b": t(b), "c": t(c)}
+    present = {"a": torch.as_tensor(a_rows), "b": torch.as_tensor(b_rows),
+               "c": torch.zeros(5, dtype=torch.bool)}  # c: missing from the whole batch
+    # by hand: a over rows 0, 2, 3; b over rows 1, 2, 4; c left out of the mean
+    expected = ((a[[0, 2, 3]] ** 2).mean() + ((b[[1, 2, 4]] - 1) ** 2).mean()) / 2
+    assert reconstruction_loss(rec, target, present).item() == pytest.approx(expected)
+    # what a missing row holds does not matter
+    target["a"][1] = 100.0
+    rec["b"][0] = -50.0
+    assert reconstruction_loss(rec, target, present).item() == pytest.approx(expected)
+    nothing = {name: torch.zeros(5, dtype=torch.bool) for name in present}
+    assert reconstruction_loss(rec, target, nothing).item() == 0.0
+
+
 def test_autoencoder_loss_weights_its_terms():
     z = rng.randn(10, 4)
     z[:, 1] += z[:, 0]
     rec, target = {"a": t(np.ones((10, 3)))}, {"a": t(np.zeros((10, 3)))}
     loss = AutoencoderLoss(reconstruction_weight=2.0, disentanglement_weight=0.5)
     expected = 2.0 * 1.0 + 0.5 * disentanglement_penalty(t(z)).item()
-    assert loss((t(z), rec, target)).item() == pytest.approx(expected)
+    assert loss((t(z), rec, target, None)).item() == pytest.approx(expected)
 
 
 def test_assignment_change_is_fraction_changed():

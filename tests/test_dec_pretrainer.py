@@ -254,3 +254,58 @@ def test_cuda_fit_then_cpu_load(reload_on_cpu_only):
     assert next(dec.net_.module_.parameters()).is_cuda
     loaded = reload_on_cpu_only(dec)
     np.testing.assert_allclose(loaded.transform(X), dec.transform(X), atol=1e-4)
+
+
+# ---------------------------------------------------------------- missing modalities
+
+def with_missing(X, text_rows=(), audio_rows=()):
+    """``X`` with text (columns 0-5) NaN on ``text_rows`` and audio NaN on ``audio_rows``."""
+    X = X.copy()
+    X[list(text_rows), :6] = np.nan
+    X[list(audio_rows), 6:] = np.nan
+    return X
+
+
+def test_latent_code_ignores_what_a_missing_block_holds():
+    from mmsense._contract import network_inputs, parse_modalities, present_key
+    from mmsense.dec._modules import DECAutoencoder
+
+    X, _, _ = data(n=6)
+    specs = parse_modalities(SPEC, X.shape[1])
+    torch.manual_seed(0)
+    module = DECAutoencoder(specs, 3, embed_dim=8, hidden_dims=(16,), latent_dim=4,
+                            num_heads=2).eval()
+    inputs = network_inputs(with_missing(X, text_rows=[1], audio_rows=[2]), specs)
+    garbage = {key: np.array(v, copy=True) for key, v in inputs.items()}
+    garbage["text"][1] = 1e3 * np.arange(1, 7)
+    garbage["audio"][2] = -7.0
+    garbage["audio__lengths"][2] = 5  # the presence mask, not the lengths, says it is missing
+    as_tensors = lambda d: {k: torch.as_tensor(v) for k, v in d.items()}  # noqa: E731
+    with torch.no_grad():
+        z = module.encoder(**as_tensors(inputs))
+        np.testing.assert_array_equal(module.encoder(**as_tensors(garbage)), z)
+        # late fusion over the present modalities: the missing slot is zero
+        codes = module.encoder.modalities(as_tensors(inputs))
+        by_hand = module.encoder.fusion(torch.cat([codes["text"][2:3], torch.zeros(1, 8)], 1))
+        np.testing.assert_allclose(z[2:3], by_hand, atol=1e-6)
+    assert not inputs[present_key("text")][1] and not inputs[present_key("audio")][2]
+
+
+def test_fit_and_predict_with_missing_modalities():
+    X, y, _ = data()
+    X_missing = with_missing(X, text_rows=range(0, 12), audio_rows=range(12, 20))
+    dec = tiny().fit(X_missing, y)
+    assert dec.n_missing_ == {"text": 12, "audio": 8}
+    assert np.isfinite(dec.history_["autoencoder"][-1]["train_loss"])
+    z = dec.transform(X_missing)
+    assert np.isfinite(z).all()
+    # the first rows have audio only: their codes differ (audio differs), and differ from
+    # the codes the complete rows get
+    assert not np.allclose(z[0], z[1])
+    assert not np.allclose(dec.transform(X[:1]), z[:1])
+    # missing only at predict time works too, and a row missing everything is an error
+    complete = tiny().fit(X, y)
+    assert complete.n_missing_ == {"text": 0, "audio": 0}
+    assert complete.predict(with_missing(X[:5], audio_rows=[0, 1])).shape == (5,)
+    with pytest.raises(ValueError, match=r"1 row\(s\) miss every modality .* rows \[2\]"):
+        complete.transform(with_missing(X[:5], text_rows=[2], audio_rows=[2]))

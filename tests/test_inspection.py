@@ -96,6 +96,18 @@ def test_embedding_display_mmrest_points_centers_and_bins(mmrest_fit):
     assert disp.figure_ is disp.ax_.figure
 
 
+def test_embedding_display_draws_no_point_for_a_missing_modality(mmrest_fit):
+    reg, X, y = mmrest_fit
+    X = X.copy()
+    X[:5, :6] = np.nan  # rows 0-4 miss text
+    disp = EmbeddingDisplay.from_estimator(reg, X, y)
+    by_modality = {s.get_label(): s for s in disp.scatter_}
+    assert {name: len(s.get_offsets()) for name, s in by_modality.items()} == {
+        "text": 55, "audio": 60}
+    np.testing.assert_allclose(by_modality["text"].get_array(), y[5:])
+    np.testing.assert_allclose(by_modality["audio"].get_array(), y)
+
+
 def test_embedding_display_one_modality_pipeline_and_tsne(mmrest_fit):
     reg, X, y = mmrest_fit
     pipe = Pipeline([("identity", FunctionTransformer()), ("model", reg)])

@@ -48,3 +48,27 @@ def test_bad_input_errors_come_from_the_contract():
     X[2, 0] = np.nan
     with pytest.raises(ValueError, match="'text' is static and partly NaN"):
         ModalityScaler(modalities=spec).fit(X)
+
+
+def test_statistics_from_present_blocks_and_missing_stays_nan():
+    nan = np.nan
+    spec = {"text": 2, "audio": (2, 1)}
+    X = np.array([[1.0, 10.0, 1.0, 3.0],
+                  [nan, nan, 5.0, nan],     # text missing
+                  [3.0, 30.0, nan, nan],    # audio missing
+                  [nan, nan, nan, nan],     # everything missing
+                  [5.0, 20.0, 7.0, nan]])
+    scaler = ModalityScaler(modalities=spec).fit(X)
+    # by hand: text over rows 0, 2, 4; audio over its real steps 1, 3, 5, 7
+    text = np.array([[1.0, 10.0], [3.0, 30.0], [5.0, 20.0]])
+    steps = np.array([1.0, 3.0, 5.0, 7.0])
+    np.testing.assert_allclose(scaler.mean_, [*text.mean(0), steps.mean(), steps.mean()])
+    np.testing.assert_allclose(scaler.scale_, [*text.std(0), steps.std(), steps.std()])
+    assert scaler.n_real_steps_ == {"text": 3, "audio": 4}
+    assert scaler.n_missing_ == {"text": 2, "audio": 2}
+    Xt = scaler.transform(X)
+    np.testing.assert_array_equal(np.isnan(Xt), np.isnan(X))
+    np.testing.assert_allclose(Xt[4, :2], (text[2] - text.mean(0)) / text.std(0))
+    back = scaler.inverse_transform(Xt)
+    np.testing.assert_array_equal(np.isnan(back), np.isnan(X))
+    np.testing.assert_allclose(back[~np.isnan(X)], X[~np.isnan(X)])

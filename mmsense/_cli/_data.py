@@ -28,8 +28,7 @@ FORMATS_HELP = (
 
 def add_data_arguments(parser, required=True):
     """The DATA positional and the options every data-reading command shares."""
-    parser.add_argument("data", nargs="+" if required else "*", metavar="DATA",
-                        help=FORMATS_HELP)
+    parser.add_argument("data", nargs="+" if required else "*", metavar="DATA", help=FORMATS_HELP)
     parser.add_argument("--text", choices=("sequence", "first", "mean"), default="sequence",
                         help="MMSA/MulT pickles: keep text as a sequence or pool it")
     parser.add_argument("--max-steps", type=int, default=None,
@@ -40,14 +39,11 @@ def add_data_arguments(parser, required=True):
 
 
 def read_data(args):
-    """The dataset named by a command's DATA arguments, as a Bunch in the input contract."""
-    return load_data(args.data, text=args.text, max_steps=args.max_steps,
-                     text_cache=args.text_cache)
+    """The dataset a command's DATA arguments and data options name, in the input contract.
 
-
-def load_data(paths, *, text="sequence", max_steps=None, text_cache=None):
-    """Load DATA paths into a Bunch with data, target, modalities, ids, split, filename."""
-    named, plain = _sort_paths(paths)
+    A Bunch with data, target, modalities, ids, split and filename.
+    """
+    named, plain = _sort_paths(args.data)
     by_suffix = {}
     for path in plain:
         by_suffix.setdefault(path.suffix.lower(), []).append(path)
@@ -58,9 +54,9 @@ def load_data(paths, *, text="sequence", max_steps=None, text_cache=None):
             f"{FORMATS_HELP}."
         )
     if named:
-        return _load_sdk(by_suffix, named, max_steps)
+        return _load_sdk(by_suffix, named, args.max_steps)
     if ".csv" in by_suffix:
-        return _load_transcripts(by_suffix, text_cache)
+        return _load_transcripts(by_suffix, args.text_cache)
     if len(plain) != 1:
         raise CommandError(
             f"got {len(plain)} DATA files ({', '.join(map(str, plain))}); only .csd/.csv "
@@ -72,7 +68,7 @@ def load_data(paths, *, text="sequence", max_steps=None, text_cache=None):
 
         return load_dataset(path)
     if path.suffix.lower() in (".pkl", ".pickle"):
-        return _load_pickle(path, text)
+        return _load_pickle(path, args.text)
     raise CommandError(
         f"{path}: a {path.suffix} file alone is not a dataset; a label .csd needs "
         "MODALITY=features.csd files or a transcripts .csv, a .json folds file needs the "

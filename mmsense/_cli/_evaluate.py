@@ -1,7 +1,10 @@
 """``mmsense evaluate MODEL DATA``: scores of a saved model on the labeled rows of a split."""
 
-from . import SPLITS, add_parser
-from ._data import add_data_arguments
+import json
+
+from . import SPLITS, CommandError, add_parser
+from ._data import add_data_arguments, read_data
+from ._models import check_same_modalities, load_model, make_targets, select_split
 
 
 def register(subparsers):
@@ -40,13 +43,7 @@ def scores(kind, y_true, y_pred):
 
 
 def _run(args):
-    import json
-
     import pandas as pd
-
-    from . import CommandError
-    from ._data import read_data
-    from ._models import check_same_modalities, load_model, make_targets, select_split
 
     record = load_model(args.model)
     data = read_data(args)

@@ -1,5 +1,7 @@
 """``mmsense extract``: audio, face and transcript features of raw clips into a dataset file."""
 
+import warnings
+
 from . import CommandError, add_parser
 
 
@@ -50,8 +52,6 @@ def _labels_for(path, ids):
 
 
 def _run(args):
-    import warnings
-
     from ..datasets import save_dataset
     from ..feature_extraction import AudioFeatures, FaceFeatures, extract_clip_features
 

@@ -1,10 +1,15 @@
 """``mmsense fit ESTIMATOR DATA --output MODEL``: fit any public estimator on a dataset file."""
 
 import argparse
+import sys
+import time
 
-from . import SPLITS, add_parser
-from ._data import add_data_arguments
-from ._models import ESTIMATORS, TARGETS
+from . import SPLITS, CommandError, add_parser
+from ._data import add_data_arguments, read_data
+from ._models import (
+    ESTIMATORS, SEMI_SUPERVISED, TARGETS, choose_target, estimator_kind, make_estimator,
+    make_targets, parse_param, save_model, select_split, set_params,
+)
 
 
 def register(subparsers):
@@ -39,25 +44,8 @@ def register(subparsers):
 
 
 def _run(args):
-    import sys
-    import time
-
     import numpy as np
     from sklearn.pipeline import make_pipeline
-
-    from . import CommandError
-    from ._data import read_data
-    from ._models import (
-        SEMI_SUPERVISED,
-        choose_target,
-        estimator_kind,
-        make_estimator,
-        make_targets,
-        parse_param,
-        save_model,
-        select_split,
-        set_params,
-    )
 
     params = dict(parse_param(text) for text in args.param)
     data = read_data(args)

@@ -1,6 +1,9 @@
 """``mmsense info MODEL``: what a saved model is and what it was saved with."""
 
+import json
+
 from . import add_parser
+from ._models import load_model
 
 
 def register(subparsers):
@@ -14,10 +17,13 @@ def register(subparsers):
 
 def describe(record):
     """The model file's metadata as plain JSON-ready values."""
+    from ..inspection._plotting import final_step
+
+    estimator, _ = final_step(record["model"])
     return {
         "estimator": record["estimator"], "kind": record["kind"], "target": record["target"],
         "params_given": {k: repr(v) for k, v in record["params"].items()},
-        "params": {k: repr(v) for k, v in _final_step(record["model"]).get_params(deep=False).items()},
+        "params": {k: repr(v) for k, v in estimator.get_params(deep=False).items()},
         "modalities": record["modalities"], "n_train": record["n_train"],
         "n_labeled": record["n_labeled"], "split": record["split"], "data": record["data"],
         "classes": record["classes"], "scaled": record["scaled"],
@@ -25,16 +31,7 @@ def describe(record):
     }
 
 
-def _final_step(model):
-    steps = getattr(model, "steps", None)
-    return steps[-1][1] if steps else model
-
-
 def _run(args):
-    import json
-
-    from ._models import load_model
-
     record = load_model(args.model)
     described = describe(record)
     if args.json:

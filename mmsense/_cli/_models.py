@@ -11,6 +11,7 @@ mmsense / scikit-learn / torch / skorch versions it was saved with.
 from __future__ import annotations
 
 import ast
+import sys
 import warnings
 
 from . import CommandError
@@ -43,9 +44,7 @@ def make_estimator(name, modalities):
     import mmsense
 
     if name not in ESTIMATORS:
-        raise CommandError(
-            f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}."
-        )
+        raise CommandError(f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}.")
     cls = getattr(mmsense, name)
     if name == "DECClassifier":
         # its spec lives on its pretrainer (reachable as pretrainer__<name>)
@@ -110,12 +109,9 @@ def make_targets(y, rule):
     import numpy as np
 
     y = np.asarray(y)
-    if rule == "score":
-        y = y.astype(np.float64)
-        return y, np.isfinite(y)
-    if rule == "polarity":
-        y = y.astype(np.float64)
-        return (y >= 0).astype(np.int64), np.isfinite(y)
+    if rule in ("score", "polarity"):
+        scores = y.astype(np.float64)
+        return (scores if rule == "score" else (scores >= 0).astype(np.int64)), np.isfinite(scores)
     labeled = y != -1
     if np.issubdtype(y.dtype, np.floating):
         y = y.astype(np.int64)
@@ -185,8 +181,6 @@ def check_same_modalities(record, data, model_path):
 def select_split(data, split, *, command):
     """Row mask of one split ("all": every row); a note on stderr when the data has none."""
     import numpy as np
-
-    import sys
 
     n = len(data.data)
     if split == "all":

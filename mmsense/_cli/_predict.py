@@ -1,7 +1,10 @@
 """``mmsense predict MODEL DATA --output CSV`` or ``--clips``: one prediction per sample."""
 
+import sys
+
 from . import SPLITS, CommandError, add_parser
-from ._data import add_data_arguments
+from ._data import add_data_arguments, read_data
+from ._models import check_same_modalities, load_model, select_split
 
 
 def register(subparsers):
@@ -26,12 +29,7 @@ def register(subparsers):
 
 
 def _run(args):
-    import sys
-
     import pandas as pd
-
-    from ._data import read_data
-    from ._models import check_same_modalities, load_model, select_split
 
     record = load_model(args.model)
     if args.clips:
@@ -43,10 +41,9 @@ def _run(args):
     rows = select_split(data, args.split, command="predict")
     model, X = record["model"], data.data[rows]
     frame = pd.DataFrame(index=range(int(rows.sum())))
-    if data.ids is not None:
-        frame["id"] = pd.Series(data.ids).to_numpy()[rows]
-    if data.split is not None:
-        frame["split"] = pd.Series(data.split).to_numpy()[rows]
+    for column, values in (("id", data.ids), ("split", data.split)):
+        if values is not None:
+            frame[column] = pd.Series(values).to_numpy()[rows]
     frame["prediction"] = model.predict(X)
     if record["kind"] == "classifier" and hasattr(model, "predict_proba"):
         proba = model.predict_proba(X)
@@ -58,8 +55,6 @@ def _run(args):
 
 
 def _run_clips(args, record):
-    import sys
-
     import pandas as pd
 
     from ..feature_extraction import predict_clips

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from .._contract import allows_nan, modality_vectors, validate_multimodal
+from .._contract import allows_nan, modality_presence, modality_vectors, validate_multimodal
 from .._labels import (
-    SemiSupervisedClassifierMixin, check_two_labeled_classes, encode_partial_labels,
+    SemiSupervisedClassifierMixin, check_two_labeled_classes, decode_partial_labels,
+    encode_partial_labels,
 )
 from ..neural_network import TorchMLPClassifier
 from ..nn import resolve_device, step_line
 from ..utils._param_validation import DEVICE, HasMethods, Int, StrOptions
-from ._features import PREPROCESSING, make_preprocessor
-from ._propagation import CLUSTERINGS, KMEANS_INITS, propagate
+from ._features import (
+    PREPROCESSING, early_fusion_matrix, fit_features, take_rows, transform_features,
+)
+from ._propagation import CLUSTERINGS, KMEANS_INITS, Propagation, propagate
 from ._resolution import (
     RESOLUTIONS, choose_rule, loo_error, median_scale, modality_scores, resolve,
 )
@@ -57,6 +61,17 @@ class CMCSLSelfLabeler(SemiSupervisedClassifierMixin, MetaEstimatorMixin, BaseEs
     ``mode="uni"`` skips step 3 (each modality's classifier learns from its own
     propagation) and ``mode="pre"`` skips steps 2-3 (classifiers learn from the
     labeled rows only): the paper's baselines.
+
+    A modality may be missing from some rows (a static block all NaN, a
+    sequence without a real step), at fit and at predict time. A missing
+    modality neither proposes nor resolves a row's label: its preprocessing,
+    propagation and classifier see only the rows that have it, and late fusion
+    averages the probabilities of the modalities a row has. Early fusion fills
+    a missing modality's vector with zeros (the training mean after the default
+    standardisation) and adds a presence column for every modality missing from
+    some training row. An unlabeled row missing every modality stays unlabeled
+    (-1 in ``transduction_``) and is reported in ``unlabeled_rows_`` and by a
+    warning; at predict time a row missing every modality is an error.
 
     Parameters
     ----------
@@ -142,16 +157,27 @@ default="auto"
         Label given to every training row: shape ``(n_samples,)`` for
         ``mode="cmcsl"`` (self-labeled) and ``"pre"`` (``y`` as given, -1
         where unlabeled); ``(n_samples, n_modalities)`` for ``mode="uni"``,
-        column ``j`` the labels propagated inside modality ``j``.
+        column ``j`` the labels propagated inside modality ``j``. -1 where no
+        label could be given (see ``unlabeled_rows_``); an object array when
+        the classes are strings and a -1 is needed.
+    unlabeled_rows_ : ndarray of int
+        Unlabeled training rows that got no label: every modality is missing
+        from them, or none of their modalities has a labeled row to propagate
+        from (modes "cmcsl" and "uni").
     label_modality_ : ndarray of object, shape (n_samples,)
         Name of the modality that supplied each resolved label (``None`` on
         rows labeled by the user, and everywhere for ``mode`` "uni"/"pre").
     modality_labels_ : dict of str to ndarray
         Labels propagated inside each modality before resolution (modes
-        "cmcsl" and "uni").
+        "cmcsl" and "uni"); -1 on the rows missing the modality.
     modality_names_ : tuple of str
     preprocessors_ : dict of str to transformer
-        Fitted per-modality preprocessing.
+        Fitted per-modality preprocessing (on the rows that have the modality).
+    n_missing_ : dict of str to int
+        Training rows missing each modality (all NaN).
+    indicator_modalities_ : tuple of str
+        The modalities missing from some training row; early fusion gives
+        each of them a presence column.
     centroids_ : dict of str to ndarray
         Final centroids per modality (modes "cmcsl" and "uni").
     centroid_labels_ : dict of str to ndarray
@@ -288,18 +314,20 @@ default="auto"
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        X, y, specs = validate_multimodal(self, X, y)
+        # rows missing every modality are reported below, not refused
+        X, y, specs = validate_multimodal(self, X, y, all_missing="allow")
         self.classes_, y_enc = encode_partial_labels(y, self.classes)
         check_two_labeled_classes(self.classes_[np.unique(y_enc[y_enc >= 0])], self)
         self.device_ = resolve_device(self.device)
         self.modality_names_ = tuple(s.name for s in specs)
         start = time.perf_counter()
-        features = self._fit_features(X, specs)
+        features, present = self._fit_features(X, specs)
         self._say(f"CMCSLSelfLabeler: {len(y)} rows, {int((y_enc >= 0).sum())} labeled; "
                   f"features of {len(features)} modalities in {time.perf_counter() - start:.2f}s")
-        targets = self._self_label(features, y_enc >= 0, y_enc, y)
+        targets = self._self_label(features, present, y_enc >= 0, y_enc, y)
+        self._report_unlabeled(targets, present, y_enc)
         start = time.perf_counter()
-        self._fit_estimators(features, targets)
+        self._fit_estimators(features, present, targets)
         self._say(f"  final classifier(s) fitted in {time.perf_counter() - start:.2f}s")
         return self
 
@@ -308,12 +336,14 @@ default="auto"
             step_line(text)
 
     def _fit_features(self, X, specs):
-        """Each modality's preprocessed vectors: one new array per modality, kept for the fit."""
-        vectors = modality_vectors(X, specs)
-        self.preprocessors_ = {name: make_preprocessor(self.preprocessing) for name in vectors}
-        return {name: self.preprocessors_[name].fit_transform(v) for name, v in vectors.items()}
+        """Preprocessed vectors (0 where missing) and presence masks, per modality."""
+        vectors, present = modality_vectors(X, specs), modality_presence(X, specs)
+        self.preprocessors_, features = fit_features(vectors, present, self.preprocessing)
+        self.indicator_modalities_ = tuple(name for name, rows in present.items()
+                                           if not rows.all())
+        return features, present
 
-    def _self_label(self, features, labeled, y_enc, y):
+    def _self_label(self, features, present, labeled, y_enc, y):
         """Propagate and resolve; return each modality's training labels (-1: none)."""
         n = len(y_enc)
         self.label_modality_ = np.full(n, None, dtype=object)
@@ -322,78 +352,128 @@ default="auto"
         if self.mode == "pre":
             self.transduction_ = np.array(y, copy=True)
             return {name: y_enc for name in features}
-        labels, scores = [], []
         self.resolution_ = choose_rule(self.resolution, y_enc[labeled])
         self.modality_reliability_ = {}
-        for name, values in features.items():
-            start = time.perf_counter()
-            prop = propagate(values, labeled, y_enc, len(self.classes_),
-                             clustering=self.clustering, kmeans_init=self.kmeans_init,
-                             max_iter=self.kmeans_max_iter, chunk_size=self.chunk_size,
-                             device=self.device_)
-            scale = median_scale(prop.class_distances, ~labeled)
-            own = np.where(labeled, y_enc, prop.labels)
-            self.modality_labels_[name] = self.classes_[own]
-            self.centroids_[name] = prop.centroids
-            self.centroid_labels_[name] = self.classes_[prop.centroid_labels]
-            self.distance_scales_[name] = scale
-            self.kmeans_n_iter_[name] = prop.n_iter
-            labels.append(own)
-            error = loo_error(values[labeled], y_enc[labeled])
-            self.modality_reliability_[name] = 1.0 - error
-            scores.append(modality_scores(prop.class_distances, self.resolution_, scale, error))
-            self._say(f"  {name}: propagated labels to {int((~labeled).sum())} unlabeled rows "
-                      f"({_class_counts(self.classes_, own[~labeled])}"
-                      + (f"; {prop.n_iter} k-means iterations" if prop.n_iter else "")
-                      + f") in {time.perf_counter() - start:.2f}s")
+        labels, scores = zip(*(self._propagate_modality(name, values, present[name], labeled,
+                                                        y_enc)
+                               for name, values in features.items()))
+        labels, scores = np.stack(labels), np.stack(scores)
         if self.mode == "uni":
-            self.transduction_ = np.stack([self.classes_[lab] for lab in labels], axis=1)
+            self.transduction_ = np.stack([decode_partial_labels(self.classes_, lab)
+                                           for lab in labels], axis=1)
             return dict(zip(features, labels))
-        resolved, source = resolve(np.stack(labels), np.stack(scores),
-                                   majority_vote=self.majority_vote)
+        resolved, source = resolve(labels, scores, majority_vote=self.majority_vote)
         resolved = np.where(labeled, y_enc, resolved)
         names = np.asarray(self.modality_names_, dtype=object)
         if self.verbose:
-            self._say("  " + _resolution_summary(np.stack(labels), resolved, source, labeled,
+            self._say("  " + _resolution_summary(labels, resolved, source, labeled,
                                                  names, self.resolution_, self.majority_vote))
-        self.label_modality_[~labeled] = names[source[~labeled]]
-        self.transduction_ = self.classes_[resolved]
+        sourced = ~labeled & (source >= 0)
+        self.label_modality_[sourced] = names[source[sourced]]
+        self.transduction_ = decode_partial_labels(self.classes_, resolved)
         return {name: resolved for name in features}
 
-    def _fit_estimators(self, features, targets):
-        """Fit on rows with a label (all of them unless mode='pre')."""
+    def _propagate_modality(self, name, values, rows, labeled, y_enc):
+        """One modality's labels and scores over all rows (-1 and inf where it is missing).
+
+        Propagation, its centroids, scales and reliability use the rows that have
+        the modality; a modality with no labeled row among them proposes nothing.
+        """
+        start = time.perf_counter()
+        own, score = np.full(len(y_enc), -1), np.full(len(y_enc), np.inf)
+        seeds, codes = labeled[rows], y_enc[rows]
+        if seeds.any():
+            prop = propagate(take_rows(values, rows), seeds, codes, len(self.classes_),
+                             clustering=self.clustering, kmeans_init=self.kmeans_init,
+                             max_iter=self.kmeans_max_iter, chunk_size=self.chunk_size,
+                             device=self.device_)
+        else:
+            prop = Propagation(np.full((int(rows.sum()), len(self.classes_)), np.inf),
+                               values[:0], np.zeros(0, dtype=np.int64))
+        scale = median_scale(prop.class_distances, ~seeds)
+        error = loo_error(values[rows & labeled], codes[seeds])
+        own[rows] = np.where(seeds, codes, prop.labels if seeds.any() else -1)
+        if seeds.any():
+            score[rows] = modality_scores(prop.class_distances, self.resolution_, scale, error)
+        self.modality_labels_[name] = decode_partial_labels(self.classes_, own)
+        self.centroids_[name] = prop.centroids
+        self.centroid_labels_[name] = self.classes_[prop.centroid_labels]
+        self.distance_scales_[name] = scale
+        self.kmeans_n_iter_[name] = prop.n_iter
+        self.modality_reliability_[name] = 1.0 - error
+        unlabeled = rows & ~labeled
+        self._say(f"  {name}: propagated labels to {int(unlabeled.sum())} unlabeled rows "
+                  f"({_class_counts(self.classes_, own[unlabeled & (own >= 0)])}"
+                  + (f"; {prop.n_iter} k-means iterations" if prop.n_iter else "")
+                  + f") in {time.perf_counter() - start:.2f}s")
+        return own, score
+
+    def _report_unlabeled(self, targets, present, y_enc):
+        """``unlabeled_rows_``, and a warning naming the rows left out of training."""
+        dropped = np.flatnonzero(~np.logical_or.reduce(list(present.values())))
+        unlabeled = np.zeros(0, dtype=np.int64)
+        if self.mode != "pre":
+            no_label = (np.stack(list(targets.values())) < 0).all(axis=0)
+            unlabeled = self.unlabeled_rows_ = np.flatnonzero((y_enc < 0) & no_label)
+        parts = []
+        if len(dropped):
+            parts.append(f"{len(dropped)} training row(s) miss every modality "
+                         f"{_rows_text(dropped)}: no classifier learns from them")
+        if len(unlabeled):
+            parts.append(f"{len(unlabeled)} unlabeled row(s) got no label {_rows_text(unlabeled)}"
+                         ": every modality is missing from them or none of their modalities "
+                         "has a labeled row; they stay -1 in transduction_ (unlabeled_rows_)")
+        if parts:
+            warnings.warn(f"{type(self).__name__}: " + "; ".join(parts) + ".", UserWarning,
+                          stacklevel=3)
+
+    def _fit_estimators(self, features, present, targets):
+        """Fit on rows with a label (all of them unless mode='pre') that have the features.
+
+        Late fusion: each modality's classifier learns from the rows that have the
+        modality. Early fusion: from every row with at least one modality, missing
+        modalities as zeros plus their indicator columns.
+        """
         if self.fusion == "early":
             y_enc = next(iter(targets.values()))
-            rows = y_enc >= 0
+            rows = (y_enc >= 0) & np.logical_or.reduce(list(present.values()))
             self._say(f"  final classifier on all modalities: {int(rows.sum())} rows")
-            self.estimator_ = self._make_estimator().fit(
-                _take_rows(_joined(features), rows), self.classes_[y_enc[rows]])
+            Z = early_fusion_matrix(features, present, self.indicator_modalities_)
+            self.estimator_ = self._make_estimator().fit(take_rows(Z, rows),
+                                                         self.classes_[y_enc[rows]])
             return
         self.estimators_ = []
         for name, values in features.items():
-            rows = targets[name] >= 0
+            rows = (targets[name] >= 0) & present[name]
             self._say(f"  final classifier on {name}: {int(rows.sum())} rows")
-            est = self._make_estimator().fit(_take_rows(values, rows),
+            est = self._make_estimator().fit(take_rows(values, rows),
                                              self.classes_[targets[name][rows]])
             self.estimators_.append(est)
 
     # ----------------------------------------------------------------- predict
     def _per_chunk(self, X, compute):
-        """``compute(features)`` on ``chunk_size`` rows of ``X`` at a time, stacked by rows.
+        """``compute(features, present)`` on ``chunk_size`` rows of ``X`` at a time, stacked.
 
-        Predictions are made row by row, so each chunk's preprocessed features
-        are dropped once used: the memory taken is one chunk's, not ``X``'s.
+        ``features`` are the chunk's preprocessed vectors (0 where missing),
+        ``present`` its presence masks. Predictions are made row by row, so each
+        chunk's features are dropped once used: the memory taken is one chunk's,
+        not ``X``'s.
         """
         check_is_fitted(self, "classes_")
         X, _, specs = validate_multimodal(self, X, reset=False)
         parts = []
         for lo in range(0, X.shape[0], self.chunk_size):
-            vectors = modality_vectors(X[lo:lo + self.chunk_size], specs)
-            parts.append(compute({name: self.preprocessors_[name].transform(v)
-                                  for name, v in vectors.items()}))
+            chunk = X[lo:lo + self.chunk_size]
+            present = modality_presence(chunk, specs)
+            parts.append(compute(transform_features(self.preprocessors_,
+                                                    modality_vectors(chunk, specs), present),
+                                 present))
         if isinstance(parts[0], dict):
             return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
         return np.concatenate(parts)
+
+    def _early_matrix(self, features, present):
+        return early_fusion_matrix(features, present, self.indicator_modalities_)
 
     def _aligned_proba(self, est, values):
         """``est.predict_proba`` with one column per ``classes_`` (0 for unseen classes)."""
@@ -408,7 +488,8 @@ default="auto"
     def predict_proba(self, X):
         """Class probabilities, one column per ``classes_``.
 
-        Late fusion averages the per-modality estimators' probabilities.
+        Late fusion averages the per-modality estimators' probabilities over the
+        modalities each row has.
 
         Parameters
         ----------
@@ -422,16 +503,16 @@ default="auto"
         """
         return self._per_chunk(X, self._proba)
 
-    def _proba(self, features):
+    def _proba(self, features, present):
         if self.fusion == "early":
-            return self._aligned_proba(self.estimator_, _joined(features))
+            return self._aligned_proba(self.estimator_, self._early_matrix(features, present))
         probas = [self._aligned_proba(est, features[name])
                   for name, est in zip(self.modality_names_, self.estimators_)]
-        return np.mean(probas, axis=0)
+        return _present_mean(probas, present, self.modality_names_)
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
-        """The inner estimator's decision function (late fusion: the modalities' mean).
+        """The inner estimator's decision function (late fusion: the mean over present modalities).
 
         Parameters
         ----------
@@ -444,8 +525,8 @@ default="auto"
             The inner estimator's decision values, averaged over modalities.
         """
         if self.fusion == "early":
-            return self._per_chunk(
-                X, lambda features: self.estimator_.decision_function(_joined(features)))
+            return self._per_chunk(X, lambda features, present: self.estimator_
+                                   .decision_function(self._early_matrix(features, present)))
         check_is_fitted(self, "classes_")
         for est in self.estimators_:
             if not np.array_equal(est.classes_, self.classes_):
@@ -454,9 +535,10 @@ default="auto"
                     f"classes {list(self.classes_)}; one saw {list(est.classes_)}. Use "
                     "predict_proba, which aligns the columns."
                 )
-        return self._per_chunk(X, lambda features: np.mean(
+        return self._per_chunk(X, lambda features, present: _present_mean(
             [est.decision_function(features[name])
-             for name, est in zip(self.modality_names_, self.estimators_)], axis=0))
+             for name, est in zip(self.modality_names_, self.estimators_)],
+            present, self.modality_names_))
 
     def predict(self, X):
         """Predicted class of each row.
@@ -472,7 +554,8 @@ default="auto"
             Labels from ``classes_``.
         """
         if self.fusion == "early":
-            return self._per_chunk(X, lambda features: self.estimator_.predict(_joined(features)))
+            return self._per_chunk(X, lambda features, present: self.estimator_.predict(
+                self._early_matrix(features, present)))
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
@@ -487,12 +570,13 @@ default="auto"
         Returns
         -------
         dict of str to ndarray of shape (n_samples,)
-            Modality name -> the prediction of that modality's estimator.
+            Modality name -> the prediction of that modality's estimator; -1
+            on the rows missing the modality.
         """
         if self.fusion != "late":
             raise ValueError("modality_predict needs fusion='late' (one estimator per modality).")
-        return self._per_chunk(X, lambda features: {
-            name: est.predict(features[name])
+        return self._per_chunk(X, lambda features, present: {
+            name: _predict_present(est, features[name], present[name])
             for name, est in zip(self.modality_names_, self.estimators_)})
 
     def __sklearn_tags__(self):
@@ -501,14 +585,27 @@ default="auto"
         return tags
 
 
-def _joined(features) -> np.ndarray:
-    """The modalities' features side by side (early fusion's input)."""
-    return np.concatenate(list(features.values()), axis=1)
+def _present_mean(values, present, names):
+    """Mean over modalities of per-modality outputs, each row over the modalities it has."""
+    weights = np.stack([present[name] for name in names]).astype(np.float64)
+    values = np.stack(values)
+    weights = weights.reshape(weights.shape + (1,) * (values.ndim - 2))
+    return (values * weights).sum(axis=0) / weights.sum(axis=0)
 
 
-def _take_rows(values, rows) -> np.ndarray:
-    """``values[rows]``, without the copy when every row is taken."""
-    return values if rows.all() else values[rows]
+def _predict_present(est, values, rows):
+    """``est.predict`` on the rows that have the modality; -1 on the others."""
+    if rows.all():
+        return est.predict(values)
+    predicted = est.predict(values[rows]) if rows.any() else np.zeros(0, dtype=np.int64)
+    codes = np.full(len(rows), -1, dtype=np.int64)
+    codes[rows] = np.searchsorted(est.classes_, predicted)
+    return decode_partial_labels(est.classes_, codes)
+
+
+def _rows_text(rows) -> str:
+    """``(rows [i, j, ...])``, the first ten."""
+    return f"(rows {rows[:10].tolist()}{' ...' if len(rows) > 10 else ''})"
 
 
 def _class_counts(classes, codes) -> str:
@@ -518,16 +615,18 @@ def _class_counts(classes, codes) -> str:
 
 def _resolution_summary(labels, resolved, source, labeled, names, resolution, majority_vote):
     """One line: unlabeled rows the modalities disagree on, and how each was settled."""
-    rows = ~labeled & (labels != labels[:1]).any(axis=0)
+    proposed = labels >= 0
+    lowest = np.where(proposed, labels, np.iinfo(labels.dtype).max).min(axis=0)
+    rows = ~labeled & proposed.any(axis=0) & (lowest != labels.max(axis=0))
     n = int(rows.sum())
     if n == 0:
         return f"modalities agree on all {int((~labeled).sum())} unlabeled rows"
     settled, n_score = [], n
     if majority_vote and labels.shape[0] > 2:
-        proposed = labels[:, rows]
-        support = (proposed[:, None, :] == proposed[None, :, :]).sum(axis=1)
-        winner = (proposed == resolved[rows]).sum(axis=0)
-        runner_up = np.where(proposed != resolved[rows], support, 0).max(axis=0)
+        votes = labels[:, rows]
+        support = (votes[:, None, :] == votes[None, :, :]).sum(axis=1)
+        winner = (votes == resolved[rows]).sum(axis=0)
+        runner_up = np.where((votes != resolved[rows]) & (votes >= 0), support, 0).max(axis=0)
         by_vote = int((winner > runner_up).sum())
         settled.append(f"{by_vote} by majority vote")
         n_score = n - by_vote

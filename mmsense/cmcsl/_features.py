@@ -6,16 +6,17 @@ its real steps); a static modality is a view of ``X``'s columns. Each modality's
 vectors are then, by default, L2-normalised row by row and standardised column
 by column (the authors' best setting). The statistics are fitted in ``fit``
 only and reused at predict time (the authors' code refits them on test data; we
-do not).
+do not). A modality missing from a row (all NaN) is left out of the fitting and
+its vector there is 0; the presence masks say which rows hold real vectors.
 
 :class:`VectorPreprocessor` does what scikit-learn's ``Normalizer`` followed by
 ``StandardScaler`` does, equal to float rounding, without their cost on large
 float32 input: it computes in the input's dtype, reads the input (a strided view
 is fine) a few cache-sized row blocks at a time, in as many threads as torch
-uses, and never makes a full-size temporary. Its fit is one pass over the input: each block's column mean (summed
-in float64) and squared deviations from that mean, merged across blocks with
-Chan et al.'s pairwise update, so that neither a large mean nor the block order
-costs precision, and a constant column gets a variance of exactly 0. Its
+uses, and never makes a full-size temporary. Its fit is one pass over the input:
+each block's column sums around a shift near the mean, merged across blocks
+with Chan et al.'s pairwise update, so that neither a large mean nor the block
+order costs precision, and a constant column gets a variance of exactly 0. Its
 transform is one pass that writes the output; ``fit_transform`` keeps the row
 norms of the fitting pass instead of computing them again.
 """
@@ -41,6 +42,63 @@ _BLOCK_ELEMENTS = 2**16
 def make_preprocessor(preprocessing: str):
     """An unfitted :class:`VectorPreprocessor` for one modality's vectors."""
     return VectorPreprocessor(preprocessing)
+
+
+def take_rows(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]`` for a boolean mask, without the copy when every row is taken."""
+    return values if rows.all() else values[rows]
+
+
+def fit_features(vectors: dict, present: dict, preprocessing: str):
+    """Fit one preprocessor per modality on the rows that have it; transform every row.
+
+    Returns ``(preprocessors, features)``, as :func:`transform_features` gives
+    them; a modality no row misses is fitted and transformed in one go
+    (``fit_transform``, its row norms computed once).
+    """
+    preprocessors, features = {}, {}
+    for name, values in vectors.items():
+        pre = preprocessors[name] = make_preprocessor(preprocessing)
+        if present[name].all():
+            features[name] = pre.fit_transform(values)
+        else:
+            pre.fit(values[present[name]])
+            features.update(transform_features({name: pre}, {name: values},
+                                               {name: present[name]}))
+    return preprocessors, features
+
+
+def transform_features(preprocessors: dict, vectors: dict, present: dict) -> dict:
+    """Each modality's preprocessed vectors; rows missing the modality are 0.
+
+    The rows of a missing modality are never read as features: propagation and
+    the late-fusion classifiers take the present rows only, and early fusion
+    pairs the zeros with an indicator column (:func:`early_fusion_matrix`).
+    """
+    features = {}
+    for name, values in vectors.items():
+        rows = present[name]
+        if rows.all():
+            features[name] = preprocessors[name].transform(values)
+            continue
+        out = np.zeros(values.shape, dtype=values.dtype)
+        if rows.any():
+            transformed = preprocessors[name].transform(values[rows])
+            out = out.astype(transformed.dtype, copy=False)
+            out[rows] = transformed
+        features[name] = out
+    return features
+
+
+def early_fusion_matrix(features: dict, present: dict, indicators) -> np.ndarray:
+    """The modalities side by side, then one presence column (1.0: present) per name in
+    ``indicators``: the modalities that were missing from some training row, as
+    ``SimpleImputer(add_indicator=True)`` chooses its indicators.
+    """
+    blocks = list(features.values())
+    dtype = np.result_type(*blocks)
+    blocks += [present[name][:, None].astype(dtype) for name in indicators]
+    return np.concatenate(blocks, axis=1)
 
 
 class VectorPreprocessor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):

@@ -95,6 +95,8 @@ def resolve(labels: np.ndarray, scores: np.ndarray, *, majority_vote: bool = Tru
     Parameters
     ----------
     labels : ndarray of int, shape (n_modalities, n_samples)
+        ``-1`` where a modality proposes nothing (it is missing from the row):
+        such a modality neither votes nor supplies the label.
     scores : ndarray of float, shape (n_modalities, n_samples)
         Lower is more trusted. Ties go to the earlier modality.
     majority_vote : bool
@@ -103,13 +105,20 @@ def resolve(labels: np.ndarray, scores: np.ndarray, *, majority_vote: bool = Tru
     Returns
     -------
     resolved : ndarray of int, shape (n_samples,)
+        ``-1`` on rows where no modality proposes a label.
     source : ndarray of int, shape (n_samples,)
-        Index of the modality that supplied each label.
+        Index of the modality that supplied each label (``-1`` where none did).
     """
-    candidates = scores.astype(np.float64, copy=True)
+    proposed = labels >= 0
+    # a proposing modality always beats a silent one, even with an infinite score
+    largest = np.finfo(np.float64).max
+    candidates = np.where(proposed, np.minimum(scores.astype(np.float64), largest), np.inf)
     if majority_vote and labels.shape[0] > 2:
-        support = (labels[:, None, :] == labels[None, :, :]).sum(axis=1)
+        agree = (labels[:, None, :] == labels[None, :, :]) & proposed[None, :, :]
+        support = np.where(proposed, agree.sum(axis=1), 0)
         candidates[support < support.max(axis=0, keepdims=True)] = np.inf
     source = np.argmin(candidates, axis=0)
     resolved = labels[source, np.arange(labels.shape[1])]
+    nothing = ~proposed.any(axis=0)
+    resolved[nothing], source[nothing] = -1, -1
     return resolved, source

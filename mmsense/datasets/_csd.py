@@ -17,26 +17,20 @@ from sklearn.utils import Bunch
 
 from .._contract import stack_modalities
 from .._labels import SENTIMENT_RANGE
+from ..utils._optional import import_optional
 from ._checks import check_label_range, make_dropped, warn_dropped
 from ._folds import load_standard_folds, split_of_videos
 from ._sequences import check_nonfinite_param, handle_nonfinite
 
 
-def _import_h5py():
-    try:
-        import h5py
-    except ImportError as exc:
-        raise ImportError(
-            "Reading CMU-MultimodalSDK .csd files needs h5py; install it with "
-            "`pip install mmsense[sdk]`."
-        ) from exc
-    return h5py
+_H5PY_MISSING = ("Reading CMU-MultimodalSDK .csd files needs h5py; install it with "
+                 "`pip install mmsense[sdk]`.")
 
 
 @contextmanager
 def _open_csd(path):
     """Yield the root group of a .csd file, with errors naming the file."""
-    h5py = _import_h5py()
+    h5py = import_optional("h5py", _H5PY_MISSING)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no such .csd file.")
     try:

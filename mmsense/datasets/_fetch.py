@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import os
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..utils._files import atomic_write, file_sha256
 from ._csd import load_csd_labels
 from ._paths import get_data_home
 from ._transcripts import _TRANSCRIPTS, load_msa_label_csv
@@ -85,41 +84,26 @@ class ChecksumError(OSError):
     """A downloaded or cached file does not have the expected SHA-256."""
 
 
-def _sha256(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _download(url, path: Path, sha256, timeout):
     """Stream ``url`` to ``path``; nothing is left at ``path`` (or beside it) on failure."""
-    handle = tempfile.NamedTemporaryFile(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".part", delete=False
-    )
+    digest, size = hashlib.sha256(), 0
     try:
-        digest, size = hashlib.sha256(), 0
-        with handle, urllib.request.urlopen(url, timeout=timeout) as response:
+        with atomic_write(path) as handle, urllib.request.urlopen(url, timeout=timeout) as response:
             expected = response.headers.get("Content-Length")
             for chunk in iter(lambda: response.read(_CHUNK), b""):
                 handle.write(chunk)
                 digest.update(chunk)
                 size += len(chunk)
-        if expected is not None and size != int(expected):
-            raise OSError(f"download interrupted: received {size} of {expected} bytes")
-        if digest.hexdigest() != sha256:
-            raise ChecksumError(
-                f"SHA-256 of the {size} bytes received is {digest.hexdigest()}, "
-                f"expected {sha256} (corrupted or changed file)"
-            )
-        os.replace(handle.name, path)
+            if expected is not None and size != int(expected):
+                raise OSError(f"download interrupted: received {size} of {expected} bytes")
+            if digest.hexdigest() != sha256:
+                raise ChecksumError(
+                    f"SHA-256 of the {size} bytes received is {digest.hexdigest()}, "
+                    f"expected {sha256} (corrupted or changed file)"
+                )
     except http.client.HTTPException as exc:
         # e.g. IncompleteRead when the server closes the connection early
         raise OSError(f"download interrupted: {exc!r}") from exc
-    finally:
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)
 
 
 def fetch_file(remote, *, data_home=None, download_if_missing=True, n_retries=3, delay=1.0,
@@ -149,7 +133,7 @@ def fetch_file(remote, *, data_home=None, download_if_missing=True, n_retries=3,
     """
     path = Path(get_data_home(data_home)) / remote.filename
     if path.exists():
-        found = _sha256(path)
+        found = file_sha256(path).hexdigest()
         if found != remote.sha256:
             raise ChecksumError(
                 f"{path} is in the cache but its SHA-256 is {found}, expected {remote.sha256}: "

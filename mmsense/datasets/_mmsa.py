@@ -10,10 +10,7 @@ from .._labels import SENTIMENT_RANGE
 from ._checks import check_label_range, check_same_rows, make_dropped
 from ._pickle_files import read_pickle, row_ids, split_column, split_parts, stacked
 from ._sequences import (
-    check_nonfinite_param,
-    check_text_param,
-    modality_array,
-    steps_mask_from_lengths,
+    check_nonfinite_param, check_text_param, modality_array, steps_mask_from_lengths,
 )
 
 _ALL_STEPS = "all steps (no lengths in the file)"
@@ -34,9 +31,9 @@ def _text_mask(parts, *, source):
 
 
 def _steps_mask(parts, name, seq, text_mask, *, source):
-    """(mask of real steps, where it came from) for one sequence modality."""
+    """(mask of real steps, where it came from) for one modality (text: the BERT mask)."""
     key = f"{name}_lengths"
-    if all(key in part for _, part in parts):
+    if name != "text" and all(key in part for _, part in parts):
         lengths = np.concatenate([np.asarray(part[key]).reshape(-1) for _, part in parts])
         if len(lengths) != len(seq):
             raise ValueError(
@@ -44,7 +41,8 @@ def _steps_mask(parts, name, seq, text_mask, *, source):
             )
         return steps_mask_from_lengths(lengths, seq.shape[1], source=source, key=key), key
     if text_mask is not None and seq.shape[1] == text_mask.shape[1]:
-        return text_mask, "text_bert attention mask (aligned to text)"
+        aligned = "" if name == "text" else " (aligned to text)"
+        return text_mask, f"text_bert attention mask{aligned}"
     return np.ones(seq.shape[:2], dtype=bool), _ALL_STEPS
 
 
@@ -134,13 +132,7 @@ def load_mmsa_pickle(
         if text_mask is not None:
             rows["text_bert"] = len(text_mask)
         check_same_rows(rows, source=source)
-        if name == "text":
-            if text_mask is None:
-                mask, lengths_source[name] = np.ones(seq.shape[:2], dtype=bool), _ALL_STEPS
-            else:
-                mask, lengths_source[name] = text_mask, "text_bert attention mask"
-        else:
-            mask, lengths_source[name] = _steps_mask(parts, name, seq, text_mask, source=source)
+        mask, lengths_source[name] = _steps_mask(parts, name, seq, text_mask, source=source)
         arrays[name], replaced[name] = modality_array(
             name, seq, mask, text=text, nonfinite=nonfinite, source=source, ids=ids
         )

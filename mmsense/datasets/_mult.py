@@ -9,11 +9,7 @@ from .._contract import stack_modalities
 from .._labels import SENTIMENT_RANGE
 from ._checks import check_label_range, check_same_rows, make_dropped
 from ._pickle_files import read_pickle, row_ids, split_column, split_parts, stacked
-from ._sequences import (
-    check_nonfinite_param,
-    check_text_param,
-    modality_array,
-)
+from ._sequences import check_nonfinite_param, check_text_param, modality_array
 
 
 def _labels(parts, label_range, *, source, ids):

@@ -16,7 +16,6 @@ from ._checks import normalise_split
 
 # Bumped when the keys or their meaning change; load_dataset refuses newer files.
 FORMAT_VERSION = 1
-_KEYS = {"X", "y", "ids", "split", "modalities", "format_version", "metadata"}
 
 
 def _spec_to_json(modalities, n_columns):
@@ -99,13 +98,11 @@ def save_dataset(path, X, y=None, *, modalities=None, ids=None, split=None, meta
             raise ValueError(f"metadata must be a dict; got {type(metadata).__name__}.")
         arrays["metadata"] = np.array(json.dumps(metadata))
     if (y := _optional_column("y", y, n_rows)) is not None:
-        arrays["y"] = y
+        arrays["y"] = y.astype(str) if y.dtype == object else y
     if (ids := _optional_column("ids", ids, n_rows)) is not None:
         arrays["ids"] = ids.astype(str)
     if (split := _optional_column("split", split, n_rows)) is not None:
         arrays["split"] = normalise_split(split, source="save_dataset", key="split")
-    if arrays.get("y") is not None and arrays["y"].dtype == object:
-        arrays["y"] = arrays["y"].astype(str)
     path = Path(path)
     np.savez(path, **arrays)
     return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")

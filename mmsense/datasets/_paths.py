@@ -47,25 +47,19 @@ def clear_data_home(data_home=None) -> None:
     shutil.rmtree(get_data_home(data_home))
 
 
-def _repo_root(start: Path) -> Path | None:
-    """The nearest folder at or above ``start`` that holds ``.git`` (a git checkout or worktree)."""
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    return None
-
-
 def shared_data_candidates() -> list[Path]:
-    """Folders searched, in order, when ``data_dir=None``."""
+    """Folders searched, in order, when ``data_dir=None``.
+
+    ``shared/data`` beside the nearest folder at or above the working directory
+    that holds ``.git`` (a git checkout or worktree), then beside the working
+    directory itself.
+    """
     if os.environ.get(SHARED_DATA_ENV):
         return [Path(os.environ[SHARED_DATA_ENV]).expanduser()]
     cwd = Path.cwd()
-    candidates = []
-    root = _repo_root(cwd)
-    if root is not None:
-        candidates.append(root.parent / "shared" / "data")
-    candidates.append(cwd.parent / "shared" / "data")
-    return list(dict.fromkeys(candidates))
+    checkouts = [folder for folder in (cwd, *cwd.parents) if (folder / ".git").exists()]
+    beside = checkouts[:1] + [cwd]
+    return list(dict.fromkeys(folder.parent / "shared" / "data" for folder in beside))
 
 
 def find_data_file(relative: str, data_dir=None, *, what: str, fetch_hint: str = "") -> Path:
@@ -85,6 +79,4 @@ def find_data_file(relative: str, data_dir=None, *, what: str, fetch_hint: str =
         if data_dir is not None
         else f"Pass data_dir=<folder>, or set ${SHARED_DATA_ENV} to the folder that holds it"
     )
-    raise FileNotFoundError(
-        f"{what} not found; looked for {looked}. {how}{fetch_hint}."
-    )
+    raise FileNotFoundError(f"{what} not found; looked for {looked}. {how}{fetch_hint}.")

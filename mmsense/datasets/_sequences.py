@@ -62,12 +62,6 @@ def pool_steps(seq, mask, how, *, source, key, ids) -> np.ndarray:
     return (total / counts[:, None]).astype(seq.dtype, copy=False)
 
 
-def nan_pad(seq, mask) -> np.ndarray:
-    """Mark every step outside ``mask`` as contract padding (all NaN)."""
-    seq[~mask] = np.nan
-    return seq
-
-
 def modality_array(name, seq, mask, *, text, nonfinite, source, ids):
     """One loaded modality in the contract's form, and how many values were replaced.
 
@@ -78,7 +72,8 @@ def modality_array(name, seq, mask, *, text, nonfinite, source, ids):
     replaced = handle_nonfinite(seq, mask, nonfinite, source=source, key=name, ids=ids)
     if name == "text" and text != "sequence":
         return pool_steps(seq, mask, text, source=source, key=name, ids=ids), replaced
-    return nan_pad(seq, mask), replaced
+    seq[~mask] = np.nan  # contract padding
+    return seq, replaced
 
 
 def steps_mask_from_lengths(lengths, n_steps, *, source, key) -> np.ndarray:

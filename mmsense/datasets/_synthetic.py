@@ -129,25 +129,19 @@ def make_multimodal_sentiment(
             blocks.append(signal + noise * rng.randn(n_samples, d))
             continue
         T = spec.n_steps
-        if unaligned:
-            seq_len = np.maximum(1, np.round(duration * T)).astype(np.int64)
-        else:
-            seq_len = np.full(n_samples, T, dtype=np.int64)
+        seq_len = (np.maximum(1, np.round(duration * T)) if unaligned
+                   else np.full(n_samples, T)).astype(np.int64)
         seq = signal[:, None, :] + noise * rng.randn(n_samples, T, d)
         seq[np.arange(T)[None, :] >= seq_len[:, None]] = np.nan
         blocks.append(seq.reshape(n_samples, T * d))
         lengths[spec.name] = seq_len
     X = np.concatenate(blocks, axis=1).astype(np.float32)
 
-    if task == "regression":
-        y = score.copy()
-    elif task == "binary":
-        y = (score >= 0).astype(np.int64)
-    else:
-        y = cluster.astype(np.int64)
-    labeled = _choose_labeled(y, labeled_fraction, rng) if task != "regression" else np.ones(n_samples, bool)
-    if task != "regression":
-        y = np.where(labeled, y, -1)
+    y = {"regression": score, "binary": (score >= 0).astype(np.int64),
+         "multiclass": cluster.astype(np.int64)}[task]
+    # regression keeps every label (labeled_fraction is 1, checked above)
+    labeled = _choose_labeled(y, labeled_fraction, rng)
+    y = np.where(labeled, y, -1)
 
     if not return_latent:
         return X, y, modalities
@@ -158,10 +152,9 @@ def make_multimodal_sentiment(
 
 def _choose_labeled(y, fraction, rng):
     """Keep ``fraction`` of each class labeled, at least one row per class."""
-    labeled = np.zeros(len(y), dtype=bool)
     if fraction >= 1.0:
-        labeled[:] = True
-        return labeled
+        return np.ones(len(y), dtype=bool)
+    labeled = np.zeros(len(y), dtype=bool)
     for cls in np.unique(y):
         rows = np.flatnonzero(y == cls)
         keep = max(1, int(round(fraction * len(rows))))

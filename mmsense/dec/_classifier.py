@@ -110,6 +110,10 @@ class DECClassifier(NeuralEstimatorMixin, SemiSupervisedClassifierMixin, BaseEst
         ``dur``.
         Pretraining history is in ``pretrainer_.history_``.
     device_ : str
+    n_missing_ : dict of str to int
+        Training rows missing each modality (all NaN). A missing modality is
+        left out of the fusion, as in :class:`DECPretrainer`, at fit and at
+        predict time; a row missing every modality is an error.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` has string column names.
@@ -307,6 +311,7 @@ class DECClassifier(NeuralEstimatorMixin, SemiSupervisedClassifierMixin, BaseEst
                                                 self.pretrainer_._verbose_level))
         # n_features_in_ / feature_names_in_ from the user's X; its values were checked above
         validate_data(self.pretrainer_, X, skip_check_array=True)
+        self.pretrainer_.n_missing_ = dict(self.n_missing_)
         self.pretrainer_._fit_network(inputs, specs, classes, codes)
         return copy.deepcopy(self.pretrainer_.net_.module_.encoder)
 

@@ -62,12 +62,24 @@ def disentanglement_penalty(z: torch.Tensor) -> torch.Tensor:
     return off_diagonal.pow(2).sum() / (d * (d - 1))
 
 
-def reconstruction_loss(reconstructed: dict, targets: dict) -> torch.Tensor:
+def reconstruction_loss(reconstructed: dict, targets: dict, present: dict | None = None
+                        ) -> torch.Tensor:
     """Mean over modalities of each modality's mean squared error.
 
     Averaging per modality keeps a wide modality from drowning a narrow one.
+    With ``present`` (boolean masks by modality name), a modality's error is
+    taken over its present rows only, and a modality missing from every row
+    of the batch is left out of the mean (0 when every modality is).
     """
-    losses = [F.mse_loss(reconstructed[name], targets[name]) for name in targets]
+    losses = []
+    for name, target in targets.items():
+        rows = None if present is None else present[name].bool()
+        if rows is None or bool(rows.all()):
+            losses.append(F.mse_loss(reconstructed[name], target))
+        elif bool(rows.any()):
+            losses.append(F.mse_loss(reconstructed[name][rows], target[rows]))
+    if not losses:
+        return next(iter(targets.values())).new_zeros(())
     return torch.stack(losses).mean()
 
 
@@ -80,7 +92,7 @@ class AutoencoderLoss(nn.Module):
     """Phase-1 criterion: ``reconstruction_weight * recon + disentanglement_weight * disent``.
 
     Used as a skorch criterion; the autoencoder's forward returns
-    ``(z, reconstructed, targets)`` and needs no ``y``.
+    ``(z, reconstructed, targets, present)`` and needs no ``y``.
     """
 
     def __init__(self, reconstruction_weight: float = 1.0, disentanglement_weight: float = 0.1):
@@ -89,8 +101,8 @@ class AutoencoderLoss(nn.Module):
         self.disentanglement_weight = disentanglement_weight
 
     def forward(self, y_pred, y_true=None):
-        z, reconstructed, targets = y_pred
-        loss = self.reconstruction_weight * reconstruction_loss(reconstructed, targets)
+        z, reconstructed, targets, present = y_pred
+        loss = self.reconstruction_weight * reconstruction_loss(reconstructed, targets, present)
         if self.disentanglement_weight:
             loss = loss + self.disentanglement_weight * disentanglement_penalty(z)
         return loss

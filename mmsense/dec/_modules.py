@@ -3,6 +3,10 @@
 Built once per fit from the contract's modality specs. The cluster centers
 live in the module as a parameter so that they train with the network (as in
 DEC) and travel with it through skorch's pickling and device handling.
+
+A modality missing from a row (see :mod:`mmsense._contract`) is left out of the
+fusion: its slot in the concatenation is 0 whatever its encoder would give, and
+its reconstruction is not scored.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._contract import modality_input, sequence_means
+from .._contract import modality_input, modality_present, sequence_means
 from ..nn import ModalityEncoders, mlp
 
 
@@ -27,10 +31,17 @@ def pooled_inputs(inputs: dict, specs) -> dict:
     return pooled
 
 
+def presence_masks(inputs: dict, specs) -> dict:
+    """Each modality's boolean presence mask (a tensor, one entry per row)."""
+    return {spec.name: modality_present(inputs, spec) for spec in specs}
+
+
 class FusionEncoder(nn.Module):
     """Per-modality encoders, concatenation (late fusion), FC layers to the latent ``z``.
 
-    This is the part that DECClassifier transfers to its classifier head.
+    This is the part that DECClassifier transfers to its classifier head. A
+    modality missing from a row contributes a zero slot to that row's
+    concatenation, so ``z`` is fused from the present modalities only.
     """
 
     def __init__(self, specs, embed_dim, hidden_dims, latent_dim, num_layers, num_heads, dropout):
@@ -43,14 +54,18 @@ class FusionEncoder(nn.Module):
 
     def forward(self, **inputs) -> torch.Tensor:
         pooled = self.modalities(inputs)
-        return self.fusion(torch.cat(list(pooled.values()), dim=1))
+        present = presence_masks(inputs, self.modalities.specs)
+        slots = [codes * present[name].unsqueeze(1).to(codes.dtype)
+                 for name, codes in pooled.items()]
+        return self.fusion(torch.cat(slots, dim=1))
 
 
 class DECAutoencoder(nn.Module):
     """Fusion encoder, one decoder per modality and the cluster centers.
 
-    ``forward(**inputs)`` returns ``(z, reconstructed, targets)``, the last two
-    dicts keyed by modality name (see :func:`pooled_inputs`).
+    ``forward(**inputs)`` returns ``(z, reconstructed, targets, present)``, the
+    last three dicts keyed by modality name (see :func:`pooled_inputs` and
+    :func:`presence_masks`; the loss scores a reconstruction on present rows only).
     """
 
     def __init__(self, specs, n_clusters, embed_dim=64, hidden_dims=(128,), latent_dim=32,
@@ -71,7 +86,8 @@ class DECAutoencoder(nn.Module):
     def forward(self, **inputs):
         z = self.encoder(**inputs)
         reconstructed = {name: decoder(z) for name, decoder in self.decoders.items()}
-        return z, reconstructed, pooled_inputs(inputs, self.specs)
+        return (z, reconstructed, pooled_inputs(inputs, self.specs),
+                presence_masks(inputs, self.specs))
 
 
 class EncoderClassifier(nn.Module):

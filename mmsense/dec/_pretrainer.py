@@ -189,6 +189,8 @@ class DECPretrainer(
         (with a hold-out) and ``dur`` (seconds).
     device_ : str
         The device used for fitting.
+    n_missing_ : dict of str to int
+        Training rows missing each modality (all NaN; see Notes).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` has string column names.
@@ -208,6 +210,13 @@ class DECPretrainer(
     The decoders reconstruct each modality's *input* features averaged over
     the real steps, not the encoder's own pooled output (which the encoder
     could make constant to zero the loss).
+
+    A modality may be missing from some rows (a static block all NaN, a
+    sequence without a real step), at fit and at predict time: ``z`` is then
+    fused from the row's present modalities only (the missing modality's slot
+    in the concatenation is zero), and the reconstruction loss scores each
+    modality on the rows that have it. A row missing every modality is an
+    error.
 
     References
     ----------

@@ -138,12 +138,12 @@ def _train_epoch(module, optimizer, inputs, labels, target, weights, dof, batch_
     order = torch.randperm(n, generator=generator).numpy()
     for lo in range(0, n, batch_size):
         rows = order[lo : lo + batch_size]
-        z, reconstructed, targets = module(**batch_of(inputs, rows, device))
+        z, reconstructed, targets, present = module(**batch_of(inputs, rows, device))
         log_q = log_soft_assignment(z, module.centers, dof)
         terms = {
             "kl": kl_divergence(target[rows].to(device), log_q),
             "label_ce": labeled_cross_entropy(log_q, labels[rows].to(device)),
-            "reconstruction": reconstruction_loss(reconstructed, targets),
+            "reconstruction": reconstruction_loss(reconstructed, targets, present),
             "disentanglement": disentanglement_penalty(z),
         }
         loss = (weights["clustering"] * terms["kl"] + weights["label"] * terms["label_ce"]

@@ -7,6 +7,7 @@ from numbers import Integral
 
 import numpy as np
 
+from ..utils._optional import import_optional
 from ..utils._param_validation import Float, Int, StrOptions
 
 from ._clip_base import ClipTransformerMixin
@@ -21,25 +22,19 @@ _FMIN, _FMAX = 65.0, 500.0  # speech pitch range searched by pYIN, in Hz
 _OPENSMILE_SETS = ("eGeMAPSv02", "ComParE_2016")
 
 
+_OPENSMILE_MISSING = (
+    "AudioFeatures(backend='opensmile') needs the opensmile package, which mmsense never "
+    "installs: its binary is licensed for non-commercial research only (audEERING's openSMILE "
+    "research licence). If that licence fits your use, `pip install opensmile` yourself."
+)
+
+
 def _import_librosa():
-    try:
-        import librosa
-    except ImportError as exc:
-        raise ImportError(f"AudioFeatures needs librosa; {_AUDIO_HINT}.") from exc
-    return librosa
+    return import_optional("librosa", f"AudioFeatures needs librosa; {_AUDIO_HINT}.")
 
 
 def _import_opensmile():
-    try:
-        import opensmile
-    except ImportError as exc:
-        raise ImportError(
-            "AudioFeatures(backend='opensmile') needs the opensmile package, which mmsense "
-            "never installs: its binary is licensed for non-commercial research only "
-            "(audEERING's openSMILE research licence). If that licence fits your use, "
-            "`pip install opensmile` yourself."
-        ) from exc
-    return opensmile
+    return import_optional("opensmile", _OPENSMILE_MISSING)
 
 
 def _librosa_descriptors(y, sample_rate, hop, win, pitch_resolution):

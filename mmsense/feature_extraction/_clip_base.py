@@ -7,7 +7,6 @@ that into a scikit-learn transformer over a list of file paths.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ..utils._files import file_sha256
 from ._embedding_cache import EmbeddingCache
 
 # errors that belong to one clip (reported with its path), not to the extractor
@@ -23,11 +23,7 @@ CLIP_ERRORS = (FileNotFoundError, ValueError)
 
 def file_key(path) -> bytes:
     """SHA-256 of a file's bytes: the cache key, so a renamed or copied clip is found again."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.digest()
+    return file_sha256(path).digest()
 
 
 def as_path_list(X, who) -> list:
@@ -60,7 +56,20 @@ def _extract_or_error(extractor, path):
         return None, str(exc)
 
 
-class ClipTransformerMixin(TransformerMixin, BaseEstimator):
+class ListInputMixin:
+    """Tags of a stateless transformer of a 1-D list (clip paths, texts), as CountVectorizer's."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+class ClipTransformerMixin(ListInputMixin, TransformerMixin, BaseEstimator):
     """Base of the per-clip extractors (subclasses set ``_extract``, ``_settings``, names)."""
 
     def fit(self, X, y=None):
@@ -125,9 +134,7 @@ class ClipTransformerMixin(TransformerMixin, BaseEstimator):
         errors = {i: f"clip {p!r}: no such file." for i, p in enumerate(paths)
                   if not Path(p).is_file()}
         keys = {i: file_key(p) for i, p in enumerate(paths) if i not in errors}
-        cache = None
-        if self.cache_dir is not None:
-            cache = EmbeddingCache(self.cache_dir, self._settings())
+        cache = None if self.cache_dir is None else EmbeddingCache(self.cache_dir, self._settings())
         found = cache.get(list(set(keys.values()))) if cache is not None else {}
         width = len(self._feature_names())
         todo = {}  # one extraction per distinct file content
@@ -146,14 +153,10 @@ class ClipTransformerMixin(TransformerMixin, BaseEstimator):
             if cache is not None:
                 # one shard per clip: the cache stores equal-width rows, clips differ in length
                 cache.put([key], array.reshape(1, -1))
-        sequences = []
-        for i in range(len(paths)):
-            if i in keys and keys[i] in failed:
-                errors[i] = failed[keys[i]]
-            if i in errors:
-                sequences.append(None)
-            else:
-                sequences.append(np.asarray(found[keys[i]], np.float32).reshape(-1, width))
+        errors.update({i: failed[key] for i, key in keys.items() if key in failed})
+        sequences = [None if i in errors
+                     else np.asarray(found[keys[i]], np.float32).reshape(-1, width)
+                     for i in range(len(paths))]
         return sequences, dict(sorted(errors.items()))
 
     def get_feature_names_out(self, input_features=None):
@@ -171,12 +174,3 @@ class ClipTransformerMixin(TransformerMixin, BaseEstimator):
         """
         self._check_params()
         return np.array(self._feature_names(), dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = False
-        tags.requires_fit = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags

@@ -3,32 +3,46 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+
+from ..utils._optional import import_optional
 
 _VIDEO_HINT = 'install it with `pip install "mmsense[video]"`'
 _AUDIO_HINT = 'install it with `pip install "mmsense[audio]"`'
 
 
 def _import_av(hint):
-    try:
-        import av
-    except ImportError as exc:
-        raise ImportError(f"Reading clips needs the PyAV package (av); {hint}.") from exc
-    return av
+    return import_optional("av", f"Reading clips needs the PyAV package (av); {hint}.")
 
 
-def _open(path, hint):
-    """The container of ``path``; a missing or undecodable file is an error naming it."""
+@contextmanager
+def _first_track(path, kind, hint):
+    """``(av, container, stream)`` of the first ``kind`` ("audio" or "video") stream.
+
+    A missing file, an undecodable one, one without such a track, and a decoding
+    error inside the ``with`` block are errors naming the clip.
+    """
     av = _import_av(hint)
     path = os.fspath(path)
     if not Path(path).is_file():
         raise FileNotFoundError(f"clip {path!r}: no such file.")
     try:
-        return av.open(path)
+        container = av.open(path)
     except av.FFmpegError as exc:
         raise ValueError(f"clip {path!r}: not a media file FFmpeg can decode ({exc}).") from exc
+    with container:
+        streams = getattr(container.streams, kind)
+        if not streams:
+            raise ValueError(f"clip {path!r} has no {kind} track.")
+        try:
+            yield av, container, streams[0]
+        except av.FFmpegError as exc:
+            raise ValueError(
+                f"clip {path!r}: its {kind} track could not be decoded ({exc})."
+            ) from exc
 
 
 def read_audio(path, sample_rate=16000):
@@ -74,21 +88,12 @@ def read_audio(path, sample_rate=16000):
     >>> y.dtype, round(len(y) / 16000, 1)
     (dtype('float32'), 1.0)
     """
-    av = _import_av(_AUDIO_HINT)
-    with _open(path, _AUDIO_HINT) as container:
-        if not container.streams.audio:
-            raise ValueError(f"clip {os.fspath(path)!r} has no audio track.")
-        stream = container.streams.audio[0]
+    chunks = []
+    with _first_track(path, "audio", _AUDIO_HINT) as (av, container, stream):
         resampler = av.AudioResampler(format="flt", layout="mono", rate=int(sample_rate))
-        chunks = []
-        try:
-            for frame in container.decode(stream):
-                chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
-            chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
-        except av.FFmpegError as exc:
-            raise ValueError(
-                f"clip {os.fspath(path)!r}: its audio track could not be decoded ({exc})."
-            ) from exc
+        for frame in container.decode(stream):
+            chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
+        chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
     if not chunks:
         raise ValueError(f"clip {os.fspath(path)!r}: its audio track holds no samples.")
     return np.concatenate(chunks).astype(np.float32, copy=False)
@@ -129,28 +134,20 @@ def read_frames(path, fps=5.0, *, grayscale=True):
     read_audio : The audio track of the same file.
     FaceFeatures : Per-frame face features computed from these frames.
     """
-    av = _import_av(_VIDEO_HINT)
+    _import_av(_VIDEO_HINT)
     if not fps > 0:
         raise ValueError(f"fps must be > 0; got {fps!r}.")
     frames, times, next_time = [], [], 0.0
-    with _open(path, _VIDEO_HINT) as container:
-        if not container.streams.video:
-            raise ValueError(f"clip {os.fspath(path)!r} has no video track.")
-        stream = container.streams.video[0]
+    with _first_track(path, "video", _VIDEO_HINT) as (_, container, stream):
         stream.thread_type = "AUTO"
-        try:
-            for frame in container.decode(stream):
-                time = float(frame.time) if frame.time is not None else len(times) / fps
-                # tolerance: frame times are rounded to the stream's time base
-                if time + 1e-6 < next_time:
-                    continue
-                frames.append(frame.to_ndarray(format="gray" if grayscale else "rgb24"))
-                times.append(time)
-                next_time = (np.floor(time * fps + 1e-6) + 1) / fps
-        except av.FFmpegError as exc:
-            raise ValueError(
-                f"clip {os.fspath(path)!r}: its video track could not be decoded ({exc})."
-            ) from exc
+        for frame in container.decode(stream):
+            time = float(frame.time) if frame.time is not None else len(times) / fps
+            # tolerance: frame times are rounded to the stream's time base
+            if time + 1e-6 < next_time:
+                continue
+            frames.append(frame.to_ndarray(format="gray" if grayscale else "rgb24"))
+            times.append(time)
+            next_time = (np.floor(time * fps + 1e-6) + 1) / fps
     if not frames:
         raise ValueError(f"clip {os.fspath(path)!r}: its video track holds no frames.")
     return frames, np.asarray(times, dtype=np.float64)

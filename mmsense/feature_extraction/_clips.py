@@ -112,7 +112,11 @@ def _params_of(extractor):
 
 
 def _extract(clips, transcripts, extractors, max_steps, cap, on_error, n_steps, runtime):
-    """The shared core: ``n_steps`` fixes each sequence's length (predicting), else it is chosen."""
+    """The shared core: ``n_steps`` fixes each sequence's length (predicting), else it is chosen.
+
+    Returns the Bunch of :func:`extract_clip_features` without ``settings``, and the
+    sequence length chosen per modality.
+    """
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip'; got {on_error!r}.")
     if cap not in _CAPS:
@@ -159,13 +163,12 @@ def _extract(clips, transcripts, extractors, max_steps, cap, on_error, n_steps, 
             if message not in problems.get(i, []):  # a missing file fails every modality
                 problems.setdefault(i, []).append(message)
         features[name] = {i: s for i, s in enumerate(sequences) if i not in errors}
+    listed = "; ".join(m for i in sorted(problems) for m in problems[i])
     if problems and on_error == "raise":
-        listed = "; ".join(m for i in sorted(problems) for m in problems[i])
         raise ValueError(f"{len(problems)} of {len(paths)} clip(s) failed: {listed}")
     keep = [i for i in range(len(paths)) if i not in problems]
     if not keep:
-        raise ValueError(f"every clip failed: "
-                         f"{'; '.join(m for i in sorted(problems) for m in problems[i])}")
+        raise ValueError(f"every clip failed: {listed}")
     skipped = {paths[i]: " ".join(problems[i]) for i in sorted(problems)}
     if skipped:
         warnings.warn(f"skipped {len(skipped)} of {len(paths)} clip(s): "
@@ -183,10 +186,7 @@ def _stack(features, keep, paths, ids, skipped, max_steps, cap, n_steps):
         original_steps[name] = np.array([len(s) for s in rows])
         limit = n_steps[name] if n_steps is not None else max_steps.get(name)
         capped = [s if limit is None else _cap_sequence(s, limit, cap) for s in rows]
-        if n_steps is None:
-            chosen[name] = max(len(s) for s in capped)
-        else:
-            chosen[name] = n_steps[name]
+        chosen[name] = max(len(s) for s in capped) if n_steps is None else n_steps[name]
         arrays[name] = np.stack([_pad(s, chosen[name]) for s in capped])
         n_long = int((original_steps[name] > chosen[name]).sum())
         if n_long and cap == "truncate":
@@ -194,8 +194,9 @@ def _stack(features, keep, paths, ids, skipped, max_steps, cap, n_steps):
                           f"truncated to their first {chosen[name]} steps.", UserWarning,
                           stacklevel=4)
     X, modalities = stack_modalities(**arrays)
-    return X, modalities, [ids[i] for i in keep], [paths[i] for i in keep], skipped, \
-        original_steps, chosen
+    return Bunch(X=X, modalities=modalities, ids=[ids[i] for i in keep],
+                 clips=[paths[i] for i in keep], skipped=skipped,
+                 original_steps=original_steps), chosen
 
 
 def extract_clip_features(clips, transcripts=None, *, text=None, audio=True, vision=True,
@@ -292,19 +293,17 @@ def extract_clip_features(clips, transcripts=None, *, text=None, audio=True, vis
     for name, value in max_steps.items():
         if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
             raise ValueError(f"max_steps[{name!r}] must be a positive int or None; got {value!r}.")
-    runtime = {"n_jobs": n_jobs, "cache_dir": cache_dir}
-    X, modalities, ids, paths, skipped, original, chosen = _extract(
-        clips, transcripts, extractors, max_steps, cap, on_error, None, runtime)
-    settings = {
+    feats, chosen = _extract(clips, transcripts, extractors, max_steps, cap, on_error, None,
+                             {"n_jobs": n_jobs, "cache_dir": cache_dir})
+    feats.settings = {
         "format": SETTINGS_FORMAT,
         "extractors": {name: {"class": type(e).__name__, "params": _params_of(e)}
                        for name, e in extractors.items()},
-        "cap": cap, "n_steps": chosen, "modalities": {k: list(v) if isinstance(v, tuple) else v
-                                                      for k, v in modalities.items()},
+        "cap": cap, "n_steps": chosen, "modalities": {
+            k: list(v) if isinstance(v, tuple) else v for k, v in feats.modalities.items()},
     }
-    json.dumps(settings)  # fail here, not when saving, if a parameter is not serialisable
-    return Bunch(X=X, modalities=modalities, ids=ids, clips=paths, skipped=skipped,
-                 original_steps=original, settings=settings)
+    json.dumps(feats.settings)  # fail here, not when saving, if a parameter is not serialisable
+    return feats
 
 
 def _settings_from(settings):
@@ -361,12 +360,10 @@ def extract_clip_features_like(settings, clips, transcripts=None, *, on_error="r
     settings = _settings_from(settings)
     extractors = {name: _extractor_class(spec["class"])(**spec["params"])
                   for name, spec in settings["extractors"].items()}
-    runtime = {"n_jobs": n_jobs, "cache_dir": cache_dir}
-    X, modalities, ids, paths, skipped, original, _ = _extract(
-        clips, transcripts, extractors, {}, settings["cap"], on_error, settings["n_steps"],
-        runtime)
-    return Bunch(X=X, modalities=modalities, ids=ids, clips=paths, skipped=skipped,
-                 original_steps=original, settings=settings)
+    feats, _ = _extract(clips, transcripts, extractors, {}, settings["cap"], on_error,
+                        settings["n_steps"], {"n_jobs": n_jobs, "cache_dir": cache_dir})
+    feats.settings = settings
+    return feats
 
 
 def predict_clips(model, clips, transcripts=None, *, settings, on_error="raise", n_jobs=None,

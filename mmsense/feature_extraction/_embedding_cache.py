@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import uuid
 import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from ..utils._files import atomic_write
 
 
 def text_key(text: str) -> bytes:
@@ -69,14 +69,6 @@ class EmbeddingCache:
         settings_file = self.path / "settings.json"
         if not settings_file.exists():
             settings_file.write_text(json.dumps(self.settings, indent=1, sort_keys=True))
-        handle = tempfile.NamedTemporaryFile(dir=self.path, prefix=".shard-", suffix=".part",
-                                             delete=False)
-        try:
-            with handle:
-                key_bytes = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), -1)
-                np.savez(handle, keys=key_bytes,
-                         vectors=np.asarray(vectors, dtype=np.float32))
-            os.replace(handle.name, self.path / f"shard-{uuid.uuid4().hex}.npz")
-        finally:
-            if os.path.exists(handle.name):
-                os.unlink(handle.name)
+        with atomic_write(self.path / f"shard-{uuid.uuid4().hex}.npz") as handle:
+            key_bytes = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), -1)
+            np.savez(handle, keys=key_bytes, vectors=np.asarray(vectors, dtype=np.float32))

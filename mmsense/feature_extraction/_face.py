@@ -8,6 +8,7 @@ from numbers import Integral
 
 import numpy as np
 
+from ..utils._optional import import_optional
 from ..utils._param_validation import Float
 
 from ._clip_base import ClipTransformerMixin
@@ -20,11 +21,8 @@ _CASCADES = {"face": "haarcascade_frontalface_default.xml", "eye": "haarcascade_
 
 
 def _import_cv2():
-    try:
-        import cv2
-    except ImportError as exc:
-        raise ImportError(f"FaceFeatures needs OpenCV (opencv-python-headless); {_VIDEO_HINT}.") \
-            from exc
+    cv2 = import_optional(
+        "cv2", f"FaceFeatures needs OpenCV (opencv-python-headless); {_VIDEO_HINT}.")
     if not hasattr(cv2, "CascadeClassifier"):
         # OpenCV 5 dropped the Haar cascades from the main module and its wheel's data folder
         raise ImportError(

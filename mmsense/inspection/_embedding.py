@@ -176,17 +176,15 @@ class EmbeddingDisplay:
     def _draw_legend(self, ax, group_names, legend_classes):
         from matplotlib.lines import Line2D
 
-        handles = []
+        entries = []  # (marker, colour, label)
         if any(group_names):
-            handles += [Line2D([], [], linestyle="", marker=_MARKERS[i % len(_MARKERS)],
-                               color="0.3", label=g) for i, g in enumerate(group_names)]
-        handles += [Line2D([], [], linestyle="", marker="o", color=color, label=name)
-                    for name, color in legend_classes]
+            entries += [(_MARKERS[i % len(_MARKERS)], "0.3", g) for i, g in enumerate(group_names)]
+        entries += [("o", color, name) for name, color in legend_classes]
         if self.centers_ is not None:
-            handles.append(Line2D([], [], linestyle="", marker="X", color="black",
-                                  label="cluster center"))
-        if handles:
-            ax.legend(handles=handles, fontsize=8, loc="best")
+            entries.append(("X", "black", "cluster center"))
+        if entries:
+            ax.legend(handles=[Line2D([], [], linestyle="", marker=marker, color=color, label=label)
+                               for marker, color, label in entries], fontsize=8, loc="best")
 
     @classmethod
     def from_estimator(cls, estimator, X, y=None, *, method="pca", modality=None,
@@ -195,7 +193,8 @@ class EmbeddingDisplay:
 
         For :class:`~mmsense.MMRestRegressor`, every row gives one point per
         modality in the shared space (where the clusters live; the clusters
-        are fitted on all of them), marked by modality; the centers are
+        are fitted on all of them), marked by modality; a modality missing
+        from a row has no point there, so none is drawn. The centers are
         labeled with their sentiment bin (``cluster_bins_``). For
         :class:`~mmsense.DECPretrainer`, every row gives its latent code
         ``transform(X)``; centers are labeled with their class
@@ -230,14 +229,18 @@ class EmbeddingDisplay:
         """
         if method not in _METHODS:
             raise ValueError(f"method must be one of {_METHODS}; got {method!r}.")
-        points, groups, centers, center_labels = _latent_points(
-            estimator, X, modality)
+        points, groups, centers, center_labels = _latent_points(estimator, X, modality)
         n_rows = len(points) // (1 if groups is None else len(dict.fromkeys(groups)))
         if y is not None:
             y = np.asarray(y).ravel()
             if len(y) != n_rows:
                 raise ValueError(f"y has {len(y)} entries but X has {n_rows} rows.")
             y = np.repeat(y, len(points) // n_rows)
+        drawn = ~np.isnan(points).any(axis=1)  # MMRest: no point for a missing modality
+        if not drawn.all():
+            points = points[drawn]
+            groups = None if groups is None else groups[drawn]
+            y = None if y is None else y[drawn]
         xy, centers_xy = project_2d(points, centers, method, random_state)
         display = cls(xy, y=y, centers=centers_xy, center_labels=center_labels,
                       groups=groups, method=method)

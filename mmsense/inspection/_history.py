@@ -153,11 +153,9 @@ def history_panels(estimator):
     if hasattr(est, "pretrainer_"):
         return _dec_classifier_panels(est)
     if any("train_mmc" in row for row in history):
-        curves = {"L_MMC": {"train": _curve(history, "train_mmc"),
-                            "valid": _curve(history, "valid_mmc")},
-                  "L1 (MAE)": {"train": _curve(history, "train_l1"),
-                               "valid": _curve(history, "valid_l1")}}
-        panels = _drop_empty(curves)
+        panels = _drop_empty({title: {part: _curve(history, f"{part}_{key}")
+                                      for part in ("train", "valid")}
+                              for title, key in (("L_MMC", "mmc"), ("L1 (MAE)", "l1"))})
         return panels, dict.fromkeys(panels, int(est.best_epoch_))
     return _generic_panels(est, history)
 

@@ -110,20 +110,17 @@ def label_budget_curve(estimator, X, y, *, fractions=(0.1, 0.25, 0.5, 1.0), cv=5
             raise ValueError("A test fold has no labeled row to score; use fewer folds.")
         for _ in range(n_repeats):
             order = rng.permutation(len(train_labeled))
-            for i, frac in enumerate(fractions):
+            for frac in fractions:
                 keep = train_labeled[_first_of_each(order, y[train_labeled], frac, classifier)]
-                jobs.append((i, train, keep, test_labeled))
+                jobs.append((train, keep, test_labeled))
     results = Parallel(n_jobs=n_jobs)(
         delayed(_fit_and_score)(clone(estimator), X, y, train, keep, test, scorer, unlabeled)
-        for _, train, keep, test in jobs
+        for train, keep, test in jobs
     )
-    n_runs = len(splits) * n_repeats
-    scores = np.empty((len(fractions), n_runs))
-    n_labeled = np.empty((len(fractions), n_runs), dtype=int)
-    filled = np.zeros(len(fractions), dtype=int)
-    for (i, _, keep, _), score in zip(jobs, results):
-        scores[i, filled[i]], n_labeled[i, filled[i]] = score, len(keep)
-        filled[i] += 1
+    # the jobs cycle through the fractions: fraction i has every len(fractions)-th job from i
+    by_fraction = [slice(i, None, len(fractions)) for i in range(len(fractions))]
+    scores = np.array([results[s] for s in by_fraction], dtype=float)
+    n_labeled = np.array([[len(keep) for _, keep, _ in jobs[s]] for s in by_fraction])
     return Bunch(fractions=fractions, n_labeled=n_labeled, scores=scores,
                  scores_mean=scores.mean(axis=1), scores_std=scores.std(axis=1))
 
@@ -137,13 +134,8 @@ def _check_fractions(fractions):
 
 def _first_of_each(order, y_train, fraction, classifier):
     """Positions that keep their label: a prefix of ``order`` per class (or overall)."""
-    if not classifier:
-        return np.sort(order[: max(1, int(round(fraction * len(order))))])
-    keep = []
-    for c in np.unique(y_train):
-        in_class = order[y_train[order] == c]
-        keep.append(in_class[: max(1, int(round(fraction * len(in_class))))])
-    return np.sort(np.concatenate(keep))
+    groups = [order[y_train[order] == c] for c in np.unique(y_train)] if classifier else [order]
+    return np.sort(np.concatenate([g[: max(1, int(round(fraction * len(g))))] for g in groups]))
 
 
 def _fit_and_score(estimator, X, y, train, keep, test, scorer, unlabeled):

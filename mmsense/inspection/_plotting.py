@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from ..utils._optional import import_optional
+
 PLOT_EXTRA_HINT = 'pip install "mmsense[plot]"'
 
 
@@ -14,14 +16,8 @@ def import_pyplot(caller: str):
     Imported only when something is drawn, so that mmsense itself never needs
     matplotlib.
     """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError(
-            f"{caller} draws with matplotlib, which is not installed. "
-            f"Install the 'plot' extra: {PLOT_EXTRA_HINT}"
-        ) from exc
-    return plt
+    return import_optional("matplotlib.pyplot", f"{caller} draws with matplotlib, which is not "
+                           f"installed. Install the 'plot' extra: {PLOT_EXTRA_HINT}")
 
 
 def axes_or_new(ax, caller: str):

@@ -35,6 +35,14 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
     the projection bias of each sample towards its second-nearest cluster.
     The training loss is ``eta * L_MMC + L1``.
 
+    Missing modalities (a static block all NaN, a sequence without a real step)
+    give no shared-space point: such a point is left out of the clustering, the
+    bin vote, both cluster losses and the projection bias average, and its branch
+    of the decision fusion contributes nothing. With ``semi_supervised=True``,
+    NaN in ``y`` marks an unlabeled row: its points take part in the clustering,
+    the inter-cluster loss and the representation, while the labeled rows alone
+    vote the clusters' bins and drive the intra-cluster and L1 losses.
+
     Departures from the authors' code, following the paper: clusters keep their
     identity across training (the whole training split is re-clustered once per
     epoch, warm-started and matched to the previous centers), the projection
@@ -101,6 +109,11 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
     label_range : (float, float), default=(-3.0, 3.0)
         Range of the sentiment scores; cut into 7 equal sentiment bins. ``y``
         outside it is an error.
+    semi_supervised : bool, default=False
+        True: NaN in ``y`` marks an unlabeled row, which the shared-space
+        clustering, the inter-cluster loss and the encoders learn from; the
+        validation hold-out is drawn from the labeled rows. False: NaN in ``y``
+        is an error, so an accidental NaN is never taken for "unlabeled".
     lr : float, default=1e-3
         Adam learning rate of the network.
     metric_lr : float, default=1e-4
@@ -155,6 +168,10 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         one without a validation split.
     device_ : str
         Device used for training.
+    n_missing_ : dict of str to int
+        Per modality, the number of training rows missing it (validation rows included).
+    n_unlabeled_ : int
+        Number of training rows with NaN ``y`` (0 unless ``semi_supervised``).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` has string column names.
@@ -196,6 +213,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
                                           "single_metric")},
         "bias_mode": [StrOptions({"projection", "signed"})],
         "label_range": [tuple, list],
+        "semi_supervised": ["boolean"],
         "lr": [Float(0, closed="neither")],
         "metric_lr": [Float(0, closed="neither")],
         "batch_size": [Int(1)],
@@ -208,7 +226,8 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
                  beta=0.01, max_pairs=1024, hidden_dim=64, decision_dim=50,
                  lstm_hidden_dim=32, dropout=0.0, bucket_by_length=True, metric_loss=True,
                  projection_bias=True, single_metric=False,
-                 bias_mode="projection", label_range=SENTIMENT_RANGE, lr=1e-3, metric_lr=1e-4,
+                 bias_mode="projection", label_range=SENTIMENT_RANGE, semi_supervised=False,
+                 lr=1e-3, metric_lr=1e-4,
                  batch_size=64, max_epochs=100, patience=10, validation_fraction=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, n_threads=1):
         self.modalities = modalities
@@ -232,6 +251,7 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         self.single_metric = single_metric
         self.bias_mode = bias_mode
         self.label_range = label_range
+        self.semi_supervised = semi_supervised
         self.lr = lr
         self.metric_lr = metric_lr
         self.batch_size = batch_size
@@ -252,7 +272,8 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             The input contract: every modality's columns side by side, as ``modalities`` says.
         y : array-like of shape (n_samples,)
-            Sentiment scores within ``label_range``.
+            Sentiment scores within ``label_range``; with ``semi_supervised=True``,
+            NaN on unlabeled rows.
         validation_data : tuple (X_val, y_val), optional
             A predefined validation split (e.g. a dataset's standard one), used
             instead of ``validation_fraction``. It is not kept in the fitted model.
@@ -264,13 +285,19 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         y = _numeric_scores(y, "y")
-        X, y, specs = validate_multimodal(self, X, y, y_numeric=True)
+        unlabeled = self._unlabeled_rows(y)
+        # sklearn's y check refuses NaN: it sees the unlabeled rows as 0, then NaN goes back
+        X, y, specs = validate_multimodal(self, X, np.where(unlabeled, 0.0, y), y_numeric=True)
+        y = np.where(unlabeled.ravel(), np.nan, y)
         self._check_relations(X.shape[0])
-        self._check_labels(y, "y")
+        self._check_labels(y[~np.isnan(y)], "y")
+        self.n_unlabeled_ = int(np.isnan(y).sum())
         with self._torch_fit() as seed:
-            train_split = self._train_split(seed, X.shape[0])
             if validation_data is not None:
                 train_split = predefined_split(self._validation_dataset(validation_data))
+            else:
+                n_labeled = X.shape[0] - self.n_unlabeled_ if self.semi_supervised else None
+                train_split = self._train_split(seed, X.shape[0], n_labeled)
             self.net_ = self._build_net(specs, seed, train_split)
             self.net_.fit(network_inputs(X, specs), y.astype(np.float32))
         self.net_.train_split = None  # drop the validation data from the fitted model
@@ -307,21 +334,26 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         -------
         Bunch
             ``embedding``: ndarray (n_samples, n_modalities, hidden_dim), the
-            shared-space points; ``modalities``: list of str, the modality order
-            of the second axis; ``cluster``: ndarray of int (n_samples,
-            n_modalities), the nearest cluster under the learned metrics;
-            ``second_cluster``: the second-nearest (-1 with one cluster);
-            ``bias``: ndarray (n_samples,), the projection bias (computed even
-            with ``projection_bias=False``); ``decision``: ndarray (n_samples,),
-            the decision score y'.
+            shared-space points, NaN for a modality missing from the row;
+            ``modalities``: list of str, the modality order of the second axis;
+            ``present``: ndarray of bool (n_samples, n_modalities), which points
+            exist; ``cluster``: ndarray of int (n_samples, n_modalities), the
+            nearest cluster under the learned metrics (-1 for a missing
+            modality); ``second_cluster``: the second-nearest (-1 with one
+            cluster or a missing modality); ``bias``: ndarray (n_samples,), the
+            projection bias averaged over the row's present modalities (computed
+            even with ``projection_bias=False``); ``decision``: ndarray
+            (n_samples,), the decision score y'.
         """
         inputs = self._inputs_for_inference(X)
-        decision, bias, nearest, second, shared = predict_batches(
+        decision, bias, nearest, second, shared, present = predict_batches(
             self.net_.module_, inputs, method="explain")
         check_finite_output(shared, type(self).__name__, "the embedding")
+        present = present.numpy()
         return Bunch(
-            embedding=shared.numpy().astype(np.float64),
+            embedding=np.where(present[:, :, None], shared.numpy().astype(np.float64), np.nan),
             modalities=list(self.net_.module_.names),
+            present=present,
             cluster=nearest.numpy(),
             second_cluster=second.numpy(),
             bias=bias.numpy().astype(np.float64),
@@ -350,6 +382,11 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
             ) from None
         X_val, _, specs = validate_multimodal(self, X_val, reset=False)
         y_val = _numeric_scores(y_val, "validation_data y_val").ravel()
+        if np.isnan(y_val).any():
+            raise ValueError(
+                f"validation_data y_val has NaN in {int(np.isnan(y_val).sum())} row(s); "
+                "validation scores labeled rows only, so drop the unlabeled rows from it."
+            )
         if y_val.shape[0] != X_val.shape[0]:
             raise ValueError(
                 f"validation_data: X_val has {X_val.shape[0]} rows but y_val has {y_val.shape[0]}."
@@ -414,6 +451,24 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         self.local_metrics_ = module.local_metrics.detach().cpu().double().numpy()
         self.history_ = epoch_history(self.net_.history, _HISTORY_KEYS)
         self.best_epoch_ = self._best_epoch(self.net_)
+
+    def _unlabeled_rows(self, y):
+        """NaN targets: the unlabeled rows with ``semi_supervised``, an error without it."""
+        unlabeled = np.isnan(y) if y.dtype.kind in "fc" else np.zeros(y.shape, dtype=bool)
+        n_rows = unlabeled.shape[0] if unlabeled.ndim else 0
+        if unlabeled.any() and not self.semi_supervised:
+            first = int(np.flatnonzero(unlabeled.ravel())[0])
+            raise ValueError(
+                f"y contains NaN in {int(unlabeled.sum())} of {n_rows} rows (first at row "
+                f"{first}). NaN marks an unlabeled row only with semi_supervised=True: set it "
+                "to learn from those rows too, or drop them."
+            )
+        if n_rows and unlabeled.all():
+            raise ValueError(
+                f"y is NaN (unlabeled) in every one of the {n_rows} rows; semi_supervised=True "
+                "still needs labeled rows to vote the clusters' bins and train the L1 loss."
+            )
+        return unlabeled
 
     def _check_labels(self, y, name):
         low, high = self.label_range

@@ -160,8 +160,8 @@ def project_psd(matrices):
     return torch.where(already_psd, sym, clipped)
 
 
-def projection_bias(shared, centers, metrics, metric0, bins=None, eps=1e-12):
-    """PDLF's projection bias, averaged over modality blocks.
+def projection_bias(shared, centers, metrics, metric0, bins=None, eps=1e-12, present=None):
+    """PDLF's projection bias, averaged over the modality blocks a sample has.
 
     For each sample and modality block ``f``: ``near`` and ``second`` are the
     nearest and second-nearest centers under the learned metrics ``M_j``;
@@ -173,6 +173,10 @@ def projection_bias(shared, centers, metrics, metric0, bins=None, eps=1e-12):
     positive neighbour cluster, negative towards a more negative one, zero when
     both clusters share a bin (the sentiment-signed variant).
 
+    With ``present``, a sample's bias is the mean over its present blocks only
+    (0 for a sample with none), and a missing block has no nearest or
+    second-nearest cluster (-1): its point is not a real point.
+
     Parameters
     ----------
     shared : tensor of shape (n, n_modalities, d)
@@ -180,17 +184,24 @@ def projection_bias(shared, centers, metrics, metric0, bins=None, eps=1e-12):
     metrics : tensor of shape (k, d, d)
     metric0 : tensor of shape (d, d)
     bins : int tensor of shape (k,), optional
+    eps : float
+        Floor of ``v^T M0 v`` under the square root.
+    present : bool tensor of shape (n, n_modalities), optional
+        Which blocks exist; None: all of them.
 
     Returns
     -------
     bias : tensor of shape (n,)
     nearest, second : int tensors of shape (n, n_modalities)
-        ``second`` is -1 with a single cluster, whose bias is then 0 (no neighbour).
+        ``second`` is -1 with a single cluster, whose bias is then 0 (no neighbour);
+        both are -1 for a missing block.
     """
     n, n_modalities, d = shared.shape
     if centers.shape[0] == 1:
         nearest = torch.zeros(n, n_modalities, dtype=torch.long, device=shared.device)
-        return shared.new_zeros(n), nearest, nearest - 1
+        if present is not None:
+            nearest = torch.where(present, nearest, -1)
+        return shared.new_zeros(n), nearest, torch.full_like(nearest, -1)
     dist = metric_distances(shared.reshape(-1, d), centers, metrics)
     order = dist.topk(2, dim=1, largest=False).indices.view(n, n_modalities, 2)
     nearest, second = order[..., 0], order[..., 1]
@@ -201,4 +212,8 @@ def projection_bias(shared, centers, metrics, metric0, bins=None, eps=1e-12):
     block_bias = numerator / length
     if bins is not None:
         block_bias = block_bias * torch.sign(bins[second] - bins[nearest]).to(block_bias.dtype)
-    return block_bias.mean(1), nearest, second
+    if present is None:
+        return block_bias.mean(1), nearest, second
+    total = torch.where(present, block_bias, torch.zeros_like(block_bias)).sum(1)
+    bias = total / present.sum(1).clamp(min=1).to(total.dtype)
+    return bias, torch.where(present, nearest, -1), torch.where(present, second, -1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .._contract import modality_present
 from ..nn import ModalityEncoders
 from ._losses import project_psd, projection_bias
 
@@ -14,6 +15,8 @@ class DecisionFusion(nn.Module):
     a 1x1 Conv1D over the concatenation, then an MLP to one score.
 
     Each modality's shared vector is a length-1 sequence of ``hidden_dim`` channels.
+    A modality missing from a row contributes nothing: its block is zeroed after
+    its conv.
     """
 
     def __init__(self, n_modalities, hidden_dim, decision_dim, dropout=0.0):
@@ -32,9 +35,15 @@ class DecisionFusion(nn.Module):
         )
         self.activation = nn.ReLU()
 
-    def forward(self, shared):
+    def forward(self, shared, present):
+        # A missing modality's block is zeroed, not made up for by rescaling the others:
+        # the fusion conv weighs each modality's channels with its own weights (it is not
+        # an average), so no fixed factor such as n_modalities / n_present turns a partial
+        # row into a full one; it would only amplify whichever modality is left. The fusion
+        # learns how to score partial rows from the training rows that have them.
+        weights = present.to(shared.dtype)
         blocks = [
-            self.activation(conv(shared[:, m, :, None]))
+            self.activation(conv(shared[:, m, :, None])) * weights[:, m, None, None]
             for m, conv in enumerate(self.modality_convs)
         ]
         fused = self.fusion_conv(torch.cat(blocks, dim=1)).squeeze(-1)
@@ -44,10 +53,13 @@ class DecisionFusion(nn.Module):
 class MMRestModule(nn.Module):
     """Encoders to the shared ``hidden_dim`` space, the global and local metrics, PDLF.
 
-    ``forward(**inputs)`` returns ``(y, decision, bias, shared)``: the prediction
-    ``decision + gamma * bias``, the decision score ``y'``, the projection bias
-    (zeros when ``projection_bias=False``) and the shared-space points
-    ``(n, n_modalities, hidden_dim)``.
+    ``forward(**inputs)`` returns ``(y, decision, bias, shared, present)``: the
+    prediction ``decision + gamma * bias``, the decision score ``y'``, the
+    projection bias (zeros when ``projection_bias=False``), the shared-space
+    points ``(n, n_modalities, hidden_dim)`` and which of them exist
+    (``(n, n_modalities)`` bool: a missing modality's point is the encoder's
+    output for a zero input, which the fusion, the bias and the net's
+    clustering and losses leave out).
 
     The cluster centers and their sentiment bins are buffers set by the net once
     per epoch (see ``_clusters.py``); they travel with ``state_dict`` so early
@@ -86,19 +98,25 @@ class MMRestModule(nn.Module):
         encoded = self.encoders(inputs)
         return torch.stack([encoded[name] for name in self.names], dim=1)
 
-    def assign(self, shared):
+    def presence(self, **inputs):
+        """Which rows have each modality, ``(n, n_modalities)`` bool."""
+        return torch.stack([modality_present(inputs, spec) for spec in self.encoders.specs],
+                           dim=1)
+
+    def assign(self, shared, present):
         """Projection bias and nearest / second-nearest clusters under the learned metrics."""
         bins = self.bins if self.signed_bias else None
-        return projection_bias(shared, self.centers, self.cluster_metrics(), self.metric, bins)
+        return projection_bias(shared, self.centers, self.cluster_metrics(), self.metric, bins,
+                               present=present)
 
     def explain(self, **inputs):
-        """``(decision, bias, nearest, second, shared)`` of a batch, for ``embed``.
+        """``(decision, bias, nearest, second, shared, present)`` of a batch, for ``embed``.
 
         The bias is computed even with ``projection_bias=False``.
         """
-        shared = self.embed(**inputs)
-        bias, nearest, second = self.assign(shared)
-        return self.decision(shared), bias, nearest, second, shared
+        shared, present = self.embed(**inputs), self.presence(**inputs)
+        bias, nearest, second = self.assign(shared, present)
+        return self.decision(shared, present), bias, nearest, second, shared, present
 
     @torch.no_grad()
     def project_metrics_(self):
@@ -107,10 +125,10 @@ class MMRestModule(nn.Module):
         self.local_metrics.copy_(project_psd(self.local_metrics))
 
     def forward(self, **inputs):
-        shared = self.embed(**inputs)
-        decision = self.decision(shared)
+        shared, present = self.embed(**inputs), self.presence(**inputs)
+        decision = self.decision(shared, present)
         if self.projection_bias:
-            bias = self.assign(shared)[0]
+            bias = self.assign(shared, present)[0]
         else:
             bias = torch.zeros_like(decision)
-        return decision + self.gamma * bias, decision, bias, shared
+        return decision + self.gamma * bias, decision, bias, shared, present

@@ -42,6 +42,11 @@ class MMRestNet(NeuralNet):
       L1 (MAE) of the prediction alone, the paper's selection criterion, so early
       stopping selects on validation MAE. Both parts are recorded per batch as
       ``{train,valid}_mmc`` and ``{train,valid}_l1``.
+    * missing modalities (the module's ``present`` mask): their shared-space
+      points are left out of the clustering, the bin vote and both cluster losses;
+    * unlabeled rows (NaN targets, semi-supervised fits): their points take part
+      in the clustering and the inter-cluster loss; the bin vote, the
+      intra-cluster loss and the L1 loss use the labeled rows alone.
     * after every optimiser step, M0 and the dM_i are projected back to PSD;
     * before the first epoch (one forward pass over the training split) and
       after every epoch's training pass (on the shared-space points that pass
@@ -66,24 +71,30 @@ class MMRestNet(NeuralNet):
         self.epoch_points_ = []
         return self
 
-    def mmc_loss(self, shared, y_true):
-        """``L_MMC = L_intra + inter_weight * L_inter + metric_reg * ||M0||_F^2`` on a batch."""
+    def mmc_loss(self, shared, present, y_true):
+        """``L_MMC = L_intra + inter_weight * L_inter + metric_reg * ||M0||_F^2`` on a batch.
+
+        The inter-cluster loss runs over every present point, the intra-cluster
+        loss over the present points of labeled rows (it needs their bins).
+        """
         cfg, module = self.mmc, self.module_
-        points = shared.reshape(-1, shared.shape[-1])
-        point_bins = sentiment_bins(y_true, cfg.label_range).repeat_interleave(shared.shape[1])
+        labeled = ~torch.isnan(y_true)
+        bins = sentiment_bins(torch.nan_to_num(y_true), cfg.label_range)
+        voters = present & labeled[:, None]
         centers, metrics = module.centers, module.cluster_metrics()
-        intra = intra_cluster_loss(points, point_bins, centers, metrics, cfg.receptive_field,
-                                   cfg.margin, cfg.max_pairs, self.pair_rng_)
-        inter = inter_cluster_loss(points, centers, metrics, cfg.alpha)
+        intra = intra_cluster_loss(shared[voters], bins[:, None].expand_as(voters)[voters],
+                                   centers, metrics, cfg.receptive_field, cfg.margin,
+                                   cfg.max_pairs, self.pair_rng_)
+        inter = inter_cluster_loss(shared[present], centers, metrics, cfg.alpha)
         return intra + cfg.inter_weight * inter + cfg.metric_reg * (module.metric**2).sum()
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        y_hat, _, _, shared = y_pred
+        y_hat, _, _, shared, present = y_pred
         y_true = to_tensor(y_true, device=self.device).to(y_hat.dtype)
-        l1 = F.l1_loss(y_hat, y_true)
+        l1 = labeled_l1(y_hat, y_true)
         use_mmc = training and self.mmc.metric_loss
         with torch.set_grad_enabled(use_mmc and torch.is_grad_enabled()):
-            mmc = self.mmc_loss(shared, y_true)
+            mmc = self.mmc_loss(shared, present, y_true)
         prefix = "train" if training else "valid"
         self.history.record_batch(f"{prefix}_l1", l1.item())
         self.history.record_batch(f"{prefix}_mmc", mmc.item())
@@ -95,8 +106,8 @@ class MMRestNet(NeuralNet):
         if not self.mmc.single_metric:
             self.module_.project_metrics_()
         # the epoch's shared-space points, re-clustered after the epoch (no second pass)
-        shared = step["y_pred"][3].detach()
-        self.epoch_points_.append((shared, to_tensor(batch[1], device=shared.device)))
+        shared, present = step["y_pred"][3].detach(), step["y_pred"][4]
+        self.epoch_points_.append((shared, present, to_tensor(batch[1], device=shared.device)))
         return step
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
@@ -106,10 +117,11 @@ class MMRestNet(NeuralNet):
             self.recluster_(*self.embed_dataset(iterator.dataset))
         self.epoch_points_ = []
         super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
-        shared, y = zip(*self.epoch_points_)
+        shared, present, y = zip(*self.epoch_points_)
         self.epoch_points_ = []
         shift = self.recluster_(torch.cat(shared).double().cpu().numpy(),
-                                torch.cat(y).double().cpu().numpy())
+                                torch.cat(y).double().cpu().numpy(),
+                                torch.cat(present).cpu().numpy())
         self.history.record("center_shift", shift)
 
     def get_iterator(self, dataset, training=False):
@@ -132,24 +144,46 @@ class MMRestNet(NeuralNet):
 
     @torch.no_grad()
     def embed_dataset(self, dataset):
-        """Shared-space points ``(n, n_modalities, d)`` and targets of a dataset, as numpy."""
+        """Shared-space points ``(n, n_modalities, d)``, targets and presence mask, as numpy."""
         self.module_.eval()
-        shared, targets = [], []
+        shared, targets, present = [], [], []
         for Xi, yi in self.get_iterator(dataset, training=False):
-            shared.append(self.module_.embed(**to_device(Xi, self.device)).cpu())
+            Xi = to_device(Xi, self.device)
+            shared.append(self.module_.embed(**Xi).cpu())
+            present.append(self.module_.presence(**Xi).cpu())
             targets.append(torch.as_tensor(yi))
-        return torch.cat(shared).double().numpy(), torch.cat(targets).double().numpy()
+        return (torch.cat(shared).double().numpy(), torch.cat(targets).double().numpy(),
+                torch.cat(present).numpy())
 
-    def recluster_(self, shared, y):
-        """k-means on the training split's shared-space points, identities kept; bin vote."""
+    def recluster_(self, shared, y, present=None):
+        """k-means on the training split's shared-space points, identities kept; bin vote.
+
+        Only present points (``present``, ``(n, n_modalities)`` bool; None: all)
+        are clustered, and only those of labeled rows (``y`` not NaN) vote.
+        """
         cfg, module = self.mmc, self.module_
-        points = shared.reshape(-1, shared.shape[-1])
-        point_bins = np.repeat(sentiment_bins(y, cfg.label_range), shared.shape[1])
+        if present is None:
+            present = np.ones(shared.shape[:2], dtype=bool)
+        voters = present & ~np.isnan(y)[:, None]
+        point_bins = np.broadcast_to(
+            sentiment_bins(np.nan_to_num(y), cfg.label_range)[:, None], voters.shape)
         previous = None if self.n_reclusters_ == 0 else module.centers.double().cpu().numpy()
-        centers = fit_centers(points, cfg.n_clusters, previous, random_state=self.seed)
-        bins = vote_bins(points, point_bins, centers, cfg.receptive_field)
+        centers = fit_centers(shared[present], cfg.n_clusters, previous, random_state=self.seed)
+        bins = vote_bins(shared[voters], point_bins[voters], centers, cfg.receptive_field)
         module.centers.copy_(torch.as_tensor(centers, dtype=module.centers.dtype))
         module.bins.copy_(torch.as_tensor(bins))
         self.n_reclusters_ += 1
         # how far the centers moved (None on the first clustering), for verbose=2
         return None if previous is None else float(np.linalg.norm(centers - previous, axis=1).mean())
+
+
+def labeled_l1(y_hat, y_true):
+    """Mean absolute error over the rows whose target is not NaN (unlabeled rows).
+
+    A batch without a labeled row gives 0, still attached to the graph so that
+    the backward pass runs.
+    """
+    labeled = ~torch.isnan(y_true)
+    if not labeled.any():
+        return y_hat.sum() * 0.0
+    return F.l1_loss(y_hat[labeled], y_true[labeled])

@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import math
 
+import numpy as np
 import torch
 from skorch.dataset import ValidSplit
+from skorch.utils import to_numpy
 
 from ._best_epoch import KeepBestEpoch
 from ._device import resolve_device
@@ -30,6 +32,26 @@ def min_rows_for_holdout(fraction: float) -> int:
     while math.ceil(fraction * n) < 1 or math.floor((1 - fraction) * n) < 1:
         n += 1
     return n
+
+
+class LabeledValidSplit(ValidSplit):
+    """skorch ``train_split`` for NaN-marked unlabeled targets: hold out labeled rows only.
+
+    The hold-out is drawn from the rows whose target is not NaN exactly as
+    ``ValidSplit(fraction, stratified=False)`` draws it from all rows, so with
+    every row labeled both give the same split; unlabeled rows all train.
+    """
+
+    def __init__(self, cv, random_state=None):
+        super().__init__(cv, stratified=False, random_state=random_state)
+
+    def __call__(self, dataset, y=None, groups=None):
+        labeled = ~np.isnan(np.asarray(to_numpy(y), dtype=np.float64))
+        rows = np.flatnonzero(labeled)
+        train, valid = next(iter(self.check_cv(None).split(rows)))
+        train = np.concatenate([rows[train], np.flatnonzero(~labeled)])
+        return (torch.utils.data.Subset(dataset, train),
+                torch.utils.data.Subset(dataset, rows[valid]))
 
 
 class NeuralEstimatorMixin(NetPersistenceMixin):
@@ -75,18 +97,31 @@ class NeuralEstimatorMixin(NetPersistenceMixin):
             torch.manual_seed(seed)
             yield seed
 
-    def _train_split(self, seed: int, n_samples: int):
-        """skorch ``train_split``: a seeded random hold-out, or None without validation."""
+    def _train_split(self, seed: int, n_samples: int, n_labeled: int | None = None):
+        """skorch ``train_split``: a seeded random hold-out, or None without validation.
+
+        With ``n_labeled`` (NaN-marked unlabeled targets), the hold-out is drawn
+        from the labeled rows only (:class:`LabeledValidSplit`).
+        """
         fraction = self.validation_fraction
         if fraction is None:
             return None
         needed = min_rows_for_holdout(fraction)
+        if n_labeled is not None and n_labeled < needed:
+            raise ValueError(
+                f"validation_fraction={fraction} holds out part of the labeled rows (validation "
+                f"scores labeled rows only), which needs at least {needed} labeled rows; got "
+                f"{n_labeled}. Label more rows, pass validation_data or set "
+                "validation_fraction=None."
+            )
         if n_samples < needed:
             raise ValueError(
                 f"validation_fraction={fraction} holds out part of the training rows, which "
                 f"needs at least {needed} samples; got {n_samples} sample(s). Pass more rows "
                 "or set validation_fraction=None."
             )
+        if n_labeled is not None:
+            return LabeledValidSplit(fraction, random_state=seed)
         return ValidSplit(fraction, stratified=False, random_state=seed)
 
     def _training_callbacks(self, monitor="valid_loss", lower_is_better=True,

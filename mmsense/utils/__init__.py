@@ -1,4 +1,4 @@
-"""Utilities: estimator discovery, parameter validation and persistence."""
+"""Utilities: estimator discovery, parameter validation, persistence, optional imports, files."""
 
 from ._discovery import all_estimators
 from ._persistence import get_trusted_types
