@@ -29,18 +29,24 @@ from __future__ import annotations
 
 import statistics
 import time
+from contextlib import nullcontext
 
 import numpy as np
 import torch
+from skorch.callbacks import Callback
 from sklearn.linear_model import Ridge
 from sklearn.svm import SVR
+from sklearn.utils import Bunch
 
 from benchmarks._common import (MOSI_SIZES, add_data_dir_option, add_device_option,
                                 add_seed_options, add_threads_option, by_split, load_average,
-                                make_parser, mosi_size_split, mosi_text_features, peak_rss_mib,
-                                reset_peak_rss, seed_range, timed)
+                                make_parser, median_seconds, mosi_size_split, mosi_text_features,
+                                network_inputs, parse_modalities, peak_rss_mib, reset_peak_rss,
+                                seed_range, timed)
+from benchmarks._reference_mmrest import ReferenceTrainer
 from mmsense import MMRestRegressor, msa_report
 from mmsense.datasets import make_multimodal_sentiment
+from mmsense.nn import LengthBuckets, batch_of, flush_denormals, torch_threads
 
 MOSI_SPEC = {"text": 768, "audio": (375, 5), "vision": (500, 20)}
 SHOWN = ("mae", "corr", "acc7", "acc5", "acc2_non0", "f1_non0")
@@ -96,6 +102,122 @@ def bench_synthetic(args):
     print(f"({load_average()}; s/epoch: wall-clock median over the epochs; CPU s/epoch: process "
           "CPU time of the whole fit / epochs, what an idle core would take; peak RSS of the "
           "whole process during fit, data included)")
+
+
+class EpochCPU(Callback):
+    """Process CPU seconds of every epoch: steadier than wall time while others load the CPU."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.start_ = time.process_time()
+
+    def on_epoch_end(self, net, **kwargs):
+        self.seconds_ = getattr(self, "seconds_", []) + [time.process_time() - self.start_]
+
+
+def speed_data(args):
+    """Synthetic train and validation rows (MOSI's sizes and widths by default), with the
+    sequence lengths of each split."""
+    spec = MOSI_SPEC if args.spec == "mosi" else None
+    n_valid = max(8, args.rows * MOSI_SIZES[1] // MOSI_SIZES[0])
+    X, y, spec, latent = make_multimodal_sentiment(args.rows + n_valid, spec, random_state=0,
+                                                   return_latent=True)
+    cut = args.rows
+    return Bunch(train=(X[:cut], y[:cut]), valid=(X[cut:], y[cut:]), spec=spec,
+                 train_lengths={k: v[:cut] for k, v in latent.lengths.items()},
+                 valid_lengths={k: v[cut:] for k, v in latent.lengths.items()})
+
+
+def timed_mmrest_fit(data, args, **params):
+    """Fit with ``args.epochs`` epochs; ``(reg, median s/epoch, median CPU s/epoch)``."""
+    clock = EpochCPU()
+    reg = MMRestRegressor(modalities=data.spec, max_epochs=args.epochs, patience=None,
+                          device="cpu", random_state=0, n_threads=args.fit_threads,
+                          callbacks=[("cpu_clock", clock)], **params)
+    reg.fit(*data.train, validation_data=data.valid)
+    return (reg, statistics.median(row["dur"] for row in reg.history_),
+            statistics.median(clock.seconds_))
+
+
+def encoder_floor(reg, data, repeats, flushed=True):
+    """Median (wall, CPU) seconds of the encoders' forward and backward alone over one epoch's
+    training batches: the same length-bucketed batches, threads and denormal flushing as a fit
+    (``flushed=False``: denormals kept, as before issue 16). The LSTM recurrence is nearly all
+    of it, so it is the floor an epoch cannot go below."""
+    X = data.train[0]
+    specs = parse_modalities(data.spec, X.shape[1])
+    inputs = network_inputs(X, specs)
+    cost = sum(data.train_lengths[s.name] / s.n_steps for s in specs if s.is_sequence)
+    torch.manual_seed(0)
+    batches = list(LengthBuckets(cost, reg.batch_size))
+    encoders = reg.net_.module_.encoders.train()
+
+    def one_pass():
+        for rows in batches:
+            encoded = encoders(batch_of(inputs, rows, "cpu"))
+            torch.stack(list(encoded.values())).sum().backward()
+        encoders.zero_grad()
+
+    with torch_threads(reg.n_threads), (flush_denormals() if flushed else nullcontext()):
+        return median_seconds(one_pass, repeats)
+
+
+def reference_inputs(X, y, spec, lengths):
+    """The reference loop's data: each modality's array, the sequence lengths, float32 y."""
+    inputs = network_inputs(X, parse_modalities(spec, X.shape[1]))
+    data = {name: inputs[name] for name in ("text", "audio", "vision")}
+    data.update({f"{name}_lengths": lengths[name] for name in ("audio", "vision")})
+    data["y"] = y.astype(np.float32)
+    return data
+
+
+def reference_epochs(data, args, flushed=False):
+    """Median (wall, CPU) seconds per epoch of the reference-style loop at LSTM width 64,
+    as the authors run it or (``flushed``) with float denormals flushed as our fits do."""
+    train = reference_inputs(*data.train, data.spec, data.train_lengths)
+    valid = reference_inputs(*data.valid, data.spec, data.valid_lengths)
+    spec = data.spec
+    trainer = ReferenceTrainer(spec["text"], spec["audio"][1], spec["vision"][1], width=64)
+    with torch_threads(args.fit_threads), (flush_denormals() if flushed else nullcontext()):
+        return median_seconds(lambda: trainer.epoch(train, valid), args.reference_epochs)
+
+
+def speed_row(name, wall, cpu, floor=None):
+    cells = f"{name:<52} {wall:8.2f} {cpu:12.2f}"
+    if floor is not None:
+        cells += f" {floor[0]:8.2f} {floor[1]:12.2f} {cpu / floor[1]:12.2f}"
+    print(cells, flush=True)
+
+
+def bench_speed(args):
+    data = speed_data(args)
+    shapes = {k: v for k, v in data.spec.items() if k != "text"}
+    print(f"\n== speed: synthetic, {len(data.train[1])} train / {len(data.valid[1])} validation "
+          f"rows, text {data.spec['text']}, sequences {shapes} with varying lengths; "
+          f"{args.epochs} epochs per fit, n_threads={args.fit_threads}, {load_average()}")
+    print(f"{'case':<52} {'s/epoch':>8} {'CPU s/epoch':>12} {'floor s':>8} {'CPU floor s':>12}"
+          f" {'epoch/floor':>12}", flush=True)
+    ours = {}
+    for name, params in [("MMRest, defaults (LSTM width 32)", {}),
+                         ("MMRest, LSTM width 64", {"lstm_hidden_dim": 64})]:
+        reg, wall, cpu = timed_mmrest_fit(data, args, **params)
+        floor = encoder_floor(reg, data, args.repeats)
+        speed_row(name, wall, cpu, floor)
+        ours[name] = (wall, cpu)
+        kept = encoder_floor(reg, data, args.repeats, flushed=False)[1]
+        print(f"   the floor with denormals kept: {kept:.2f} CPU s ({kept / floor[1]:.1f}x)",
+              flush=True)
+    for flushed in (False, True):
+        name = "reference-style, LSTM width 64" + (", denormals flushed" if flushed else "")
+        ref_wall, ref_cpu = reference_epochs(data, args, flushed)
+        speed_row(name + " (*)", ref_wall, ref_cpu)
+        for ours_name, (wall, cpu) in ours.items():
+            print(f"   reference / {ours_name}: {ref_wall / wall:.1f}x wall, "
+                  f"{ref_cpu / cpu:.1f}x CPU")
+    print(f"(s/epoch: medians over the epochs (MMRest) or over {args.reference_epochs} epochs "
+          f"(reference); floor: the encoders' forward+backward alone on one epoch's training "
+          f"batches, median of {args.repeats}; epoch/floor in CPU seconds; (*) our "
+          f"re-implementation of the authors' per-batch work, benchmarks/_reference_mmrest.py; "
+          f"{load_average()})")
 
 
 def mosi_features(args):
@@ -174,8 +296,19 @@ def paired_ablation(args):
 
 def parse_args(argv=None):
     parser = make_parser(__doc__)
-    parser.add_argument("--part", choices=("all", "synthetic", "mosi", "ablation"),
+    parser.add_argument("--part", choices=("all", "synthetic", "mosi", "ablation", "speed"),
                         default="all")
+    parser.add_argument("--spec", choices=("mosi", "small"), default="mosi",
+                        help="speed part: MOSI's widths and 375/500 steps, or the generator's "
+                             "small default modalities (a quick check)")
+    parser.add_argument("--rows", type=int, default=MOSI_SIZES[0],
+                        help="speed part: training rows (validation rows in MOSI's proportion)")
+    parser.add_argument("--fit-threads", type=int, default=1,
+                        help="speed part: n_threads of the fits and the reference loop")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="speed part: runs of the encoder floor")
+    parser.add_argument("--reference-epochs", type=int, default=2,
+                        help="speed part: epochs of the reference-style loop")
     parser.add_argument("--ablation-epochs", type=int, default=40,
                         help="epoch cap of the ablation fits (early stopping on validation MAE)")
     parser.add_argument("--epochs", type=int, default=5, help="epochs per synthetic fit")
@@ -196,6 +329,8 @@ def main(argv=None):
         bench_mosi(args)
     if args.part == "ablation":
         paired_ablation(args)
+    if args.part == "speed":
+        bench_speed(args)
 
 
 if __name__ == "__main__":

@@ -229,3 +229,16 @@ def test_single_cluster_has_no_bias_and_no_inter_loss():
     np.testing.assert_array_equal(nearest.numpy(), 0)
     np.testing.assert_array_equal(second.numpy(), -1)
     assert float(inter_cluster_loss(_t(shared[:, 0]), _t(centers), _t(metrics), 1.0)) == 0.0
+
+
+def test_quadratic_forms_match_numpy_for_one_metric_and_per_cluster_metrics():
+    from mmsense.mmrest._losses import quadratic_forms
+
+    rng = np.random.RandomState(3)
+    a, b = rng.randn(4, 6, 5), rng.randn(4, 6, 5)
+    metrics = rng.randn(4, 5, 5)
+    expected = np.array([[a[k, p] @ metrics[k] @ b[k, p] for p in range(6)] for k in range(4)])
+    np.testing.assert_allclose(quadratic_forms(_t(a), _t(metrics), _t(b)).numpy(), expected)
+    one = metrics[0]
+    expected = np.array([[a[k, p] @ one @ b[k, p] for p in range(6)] for k in range(4)])
+    np.testing.assert_allclose(quadratic_forms(_t(a), _t(one), _t(b)).numpy(), expected)

@@ -29,3 +29,18 @@ def test_length_buckets_vary_between_epochs_and_are_seeded():
     assert first != second  # batch order and composition change between epochs
     torch.manual_seed(1)
     assert list(LengthBuckets(lengths, batch_size=10, jitter=0.1)) == first
+
+
+def test_decision_fusion_is_the_paper_s_1x1_convolutions():
+    from mmsense.mmrest._modules import DecisionFusion
+
+    torch.manual_seed(0)
+    fusion = DecisionFusion(3, 8, 5).eval()
+    shared = torch.randn(20, 3, 8)
+    present = torch.rand(20, 3) > 0.3
+    # the branch as Conv1d layers over length-1 sequences, computed independently
+    blocks = [torch.relu(conv(shared[:, m, :, None])) * present[:, m, None, None]
+              for m, conv in enumerate(fusion.modality_convs)]
+    fused = fusion.fusion_conv(torch.cat(blocks, dim=1)).squeeze(-1)
+    expected = fusion.mlp(fused).squeeze(-1)
+    torch.testing.assert_close(fusion(shared, present), expected)

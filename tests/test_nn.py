@@ -115,3 +115,81 @@ def test_inference_batches_respect_an_encoders_row_cap():
     out = predict_batches(enc, {"values": values, "lengths": lengths})
     assert sizes == [2, 2]
     torch.testing.assert_close(out, enc(inputs["audio"], inputs[lengths_key("audio")]))
+
+
+class _EchoRows(torch.nn.Module):
+    """Returns each row's own values, so the order of the output rows can be checked."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))  # gives the module a device
+        self.batch_lengths = []
+
+    def forward(self, values, values__lengths):
+        self.batch_lengths.append(values__lengths.tolist())
+        return values[:, 0, 0] + self.weight, values__lengths
+
+
+def test_inference_batches_sort_rows_by_length_and_keep_the_row_order():
+    from mmsense.nn import predict_batches
+    from mmsense.nn._inference import SORTED_BATCH_SIZE
+
+    rng = np.random.default_rng(0)
+    n = 2 * SORTED_BATCH_SIZE + 7
+    lengths = rng.integers(0, 9, size=n)
+    values = rng.normal(size=(n, 9, 2)).astype(np.float32)
+    module = _EchoRows()
+    first, echoed = predict_batches(module, {"values": values, "values__lengths": lengths})
+    # three batches, each holding lengths no longer than the next batch's shortest
+    assert [len(b) for b in module.batch_lengths] == [SORTED_BATCH_SIZE] * 2 + [7]
+    assert all(max(a) <= min(b) for a, b in zip(module.batch_lengths, module.batch_lengths[1:]))
+    # the outputs come back in the input's row order
+    np.testing.assert_array_equal(first.numpy(), values[:, 0, 0])
+    np.testing.assert_array_equal(echoed.numpy(), lengths)
+
+
+def test_static_inputs_keep_the_large_batch():
+    from mmsense.nn import INFERENCE_BATCH_SIZE, predict_batches
+    from mmsense.nn._batching import sequence_costs
+
+    linear = torch.nn.Linear(3, 1)
+    sizes = []
+    linear.register_forward_hook(lambda module, args, out: sizes.append(len(out)))
+    X = np.ones((INFERENCE_BATCH_SIZE + 1, 3), dtype=np.float32)
+    assert sequence_costs({"input": X}) is None
+    predict_batches(linear, {"input": X})
+    assert sizes == [INFERENCE_BATCH_SIZE, 1]
+
+
+def test_sequence_costs_add_each_modalitys_share_of_its_steps():
+    from mmsense.nn._batching import sequence_costs
+
+    specs, inputs = _inputs(lengths=(0, 1, 4, 2))  # audio padded to 4 steps; text static
+    costs = sequence_costs({k: v.numpy() for k, v in inputs.items()})
+    np.testing.assert_allclose(costs, [0.0, 0.25, 1.0, 0.5])
+
+
+@pytest.mark.parametrize("switch", [True, False])
+@pytest.mark.parametrize("n_steps", [8, 64])
+def test_transformer_inference_path_gives_the_training_path_s_output(n_steps, switch):
+    # eval mode may take torch's fused path (short batches) or its attention kernel (long
+    # ones); both must give what the plain layer computation gives (grad enabled: no fast
+    # path); the process-wide switch is left as it was, and never turned on
+    from mmsense.nn._encoders import FASTPATH_MAX_STEPS, attention_fastpath
+
+    torch.manual_seed(0)
+    enc = TransformerEncoder(3, 8, n_steps=n_steps, num_heads=2, dropout=0.0).eval()
+    values = torch.randn(5, n_steps, 3)
+    lengths = torch.tensor([n_steps, 1, 0, n_steps // 2, 3])
+    expected = enc(values, lengths)  # autograd on: torch never takes the fused path
+    before = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(switch)
+    try:
+        with torch.no_grad():
+            got = enc(values, lengths)
+        assert torch.backends.mha.get_fastpath_enabled() == switch
+        with attention_fastpath(n_steps <= FASTPATH_MAX_STEPS):
+            assert torch.backends.mha.get_fastpath_enabled() == (switch and n_steps == 8)
+    finally:
+        torch.backends.mha.set_fastpath_enabled(before)
+    torch.testing.assert_close(got, expected.detach(), rtol=1e-5, atol=1e-6)

@@ -64,10 +64,22 @@ def vote_bins(points, point_bins, centers, receptive_field):
     return bins
 
 
+def quadratic_forms(a, metrics, b):
+    """``a^T M b`` along the last axis, with matmul's broadcasting: ``(a @ M * b).sum(-1)``.
+
+    ``metrics`` is one ``(d, d)`` matrix, or a stack ``(k, d, d)`` against ``a`` and ``b``
+    of shape ``(k, p, d)``. The same value as ``einsum("kpd,kde,kpe->kp")``, several times
+    faster on the CPU, where einsum runs the last contraction as one 1 x d by d x 1 matrix
+    product per entry.
+    """
+    return ((a @ metrics) * b).sum(-1)
+
+
 def metric_distances(points, centers, metrics):
     """``d_Mj(x_n, C_j)`` for every point and cluster, ``(m, k)``."""
     diff = points[:, None, :] - centers[None, :, :]
-    return torch.einsum("mkd,kde,mke->mk", diff, metrics, diff)
+    per_cluster = diff.transpose(0, 1)  # (k, m, d)
+    return quadratic_forms(per_cluster, metrics, per_cluster).t()
 
 
 def receptive_fields(points, centers, receptive_field):
@@ -124,7 +136,7 @@ def intra_cluster_loss(points, point_bins, centers, metrics, receptive_field, ma
     first, second = _pair_indices(size, centers.shape[0], max_pairs, rng, points.device)
     index_a, index_b = field.gather(1, first), field.gather(1, second)
     diff = points[index_a] - points[index_b]
-    dist = torch.einsum("kpd,kde,kpe->kp", diff, metrics, diff)
+    dist = quadratic_forms(diff, metrics, diff)
     same = (point_bins[index_a] == point_bins[index_b]).to(dist.dtype)
     per_cluster = F.relu((dist * same).sum(1) - (dist * (1 - same)).sum(1) + margin)
     return per_cluster.sum()
@@ -207,8 +219,8 @@ def projection_bias(shared, centers, metrics, metric0, bins=None, eps=1e-12, pre
     nearest, second = order[..., 0], order[..., 1]
     u = shared - centers[nearest]
     v = centers[second] - centers[nearest]
-    numerator = torch.einsum("nmd,de,nme->nm", u, metric0, v)
-    length = torch.einsum("nmd,de,nme->nm", v, metric0, v).clamp_min(eps).sqrt()
+    numerator = quadratic_forms(u, metric0, v)
+    length = quadratic_forms(v, metric0, v).clamp_min(eps).sqrt()
     block_bias = numerator / length
     if bins is not None:
         block_bias = block_bias * torch.sign(bins[second] - bins[nearest]).to(block_bias.dtype)

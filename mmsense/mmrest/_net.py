@@ -12,8 +12,8 @@ from skorch.utils import to_device, to_tensor
 
 from torch.utils.data import DataLoader, Subset
 
-from .._contract import modality_input
 from ..nn import LengthBuckets, check_finite_loss
+from ..nn._batching import sequence_costs
 from ._clusters import fit_centers
 from ._losses import inter_cluster_loss, intra_cluster_loss, sentiment_bins, vote_bins
 
@@ -137,10 +137,8 @@ class MMRestNet(NeuralNet):
         if isinstance(dataset, Subset):
             dataset, rows = dataset.dataset, np.asarray(dataset.indices)
         inputs = getattr(dataset, "X", None)
-        specs = [s for s in self.module_.encoders.specs if s.is_sequence]
-        if not isinstance(inputs, dict) or not specs:
-            return None
-        return sum(np.asarray(modality_input(inputs, s)[1])[rows] / s.n_steps for s in specs)
+        costs = sequence_costs(inputs) if isinstance(inputs, dict) else None
+        return None if costs is None else costs[rows]
 
     @torch.no_grad()
     def embed_dataset(self, dataset):

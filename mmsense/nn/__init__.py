@@ -8,6 +8,7 @@ selection and the non-finite guards.
 from ._base import NeuralEstimatorMixin
 from ._batching import LengthBuckets
 from ._best_epoch import BestWeights, KeepBestEpoch
+from ._denormals import flush_denormals
 from ._device import resolve_device
 from ._encoders import (
     LSTMEncoder,
@@ -30,6 +31,7 @@ __all__ = [
     "LengthBuckets",
     "BestWeights",
     "KeepBestEpoch",
+    "flush_denormals",
     "resolve_device",
     "LSTMEncoder",
     "ModalityEncoders",

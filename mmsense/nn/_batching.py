@@ -1,9 +1,25 @@
-"""Batches of rows with similar sequence lengths, for recurrent encoders."""
+"""Batches of rows with similar sequence lengths, for training and for inference."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+
+from .._contract import lengths_key
+
+
+def sequence_costs(inputs: dict):
+    """Per row, the sum over sequence modalities of real steps / steps; None without any.
+
+    ``inputs`` is a network-input dict (see :func:`mmsense._contract.network_inputs`).
+    Rows of similar cost have similar lengths in every modality, since a clip's
+    duration drives them all.
+    """
+    names = [name for name in inputs if lengths_key(name) in inputs]
+    if not names:
+        return None
+    return sum(np.asarray(inputs[lengths_key(name)]) / np.shape(inputs[name])[1]
+               for name in names)
 
 
 class LengthBuckets:

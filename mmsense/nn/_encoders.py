@@ -8,6 +8,7 @@ front and a ``(n,)`` int64 tensor of lengths (0 allowed).
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -16,6 +17,28 @@ from .._contract import modality_input, sequence_means
 
 # Attention values one inference batch may hold (2**26 float32 values = 256 MiB).
 ATTENTION_VALUES_PER_BATCH = 2**26
+# Longest batch (steps) for which a Transformer layer may take torch's fused inference
+# "fast path". That path materialises every attention weight; past a few dozen steps
+# torch's scaled-dot-product path is faster (on the development CPU: 0.86x its speed
+# at 20 steps, 1.6x at 50, 4x at 200, 5.3x at 500; equal outputs within float32 rounding).
+FASTPATH_MAX_STEPS = 32
+
+
+@contextmanager
+def attention_fastpath(allowed: bool):
+    """Forbid torch's fused Transformer inference path for the block unless ``allowed``.
+
+    Never turns the path on: where it is off (``torch.backends.mha``, a process-wide
+    switch) it stays off. A switch changed here is put back afterwards.
+    """
+    if allowed or not torch.backends.mha.get_fastpath_enabled():
+        yield
+        return
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(True)
 
 
 def lengths_to_mask(lengths: torch.Tensor, n_steps: int) -> torch.Tensor:
@@ -109,7 +132,8 @@ class TransformerEncoder(nn.Module):
         # attention over no key at all gives NaN: let empty rows see their first (zero) step
         attend = mask | (empty[:, None] & (torch.arange(n_steps, device=mask.device) == 0))
         hidden = self.project(values) + self.positions[:n_steps]
-        hidden = self.layers(hidden, src_key_padding_mask=~attend)
+        with attention_fastpath(n_steps <= FASTPATH_MAX_STEPS):
+            hidden = self.layers(hidden, src_key_padding_mask=~attend)
         return sequence_means(hidden, lengths)
 
 

@@ -16,6 +16,8 @@ import functools
 import numbers
 from contextlib import contextmanager
 
+from ._denormals import flush_denormals
+
 # Methods run under the estimator's thread count when a subclass defines them.
 TORCH_METHODS = ("fit", "partial_fit", "fit_predict", "fit_transform", "predict",
                  "predict_proba", "decision_function", "transform", "embed", "score")
@@ -67,7 +69,10 @@ def torch_threads(n_threads):
 
 
 def with_torch_threads(method):
-    """Wrap an estimator method so that it runs under ``self.n_threads`` torch threads."""
+    """Wrap an estimator method so that it runs under ``self.n_threads`` torch threads.
+
+    The method also runs with float denormals flushed to zero (see ``_denormals.py``).
+    """
     @functools.wraps(method)
     def wrapped(self, *args, **kwargs):
         n_threads = getattr(self, "n_threads", None)
@@ -75,7 +80,7 @@ def with_torch_threads(method):
             check_n_threads(n_threads)
         except ValueError:
             n_threads = None  # the method's own parameter validation reports it
-        with torch_threads(n_threads):
+        with torch_threads(n_threads), flush_denormals():
             return method(self, *args, **kwargs)
 
     wrapped.__mmsense_threads__ = True
