@@ -1,7 +1,8 @@
 """What the benchmark scripts share, written once.
 
 * the machine: load average (the CPU is shared, so every timing states it),
-  peak resident memory, one timed call;
+  peak resident memory, one timed call; the floor of CMCSL's propagation (its
+  distance product alone, which bench_cmcsl and bench_cmcsl_fit compare with);
 * CMU-MOSI: split sizes, the TextEmbedder cache folder, the embedded transcripts;
 * the DEC benchmark data (:class:`Task`): splits scaled on train, features pooled
   over real steps, labels hidden per class, the sklearn semi-supervised baselines;
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 
@@ -57,6 +59,7 @@ __all__ = [
     "resolve", "SCORE_JITTER_SD", "CLI_COMMANDS", "DECAutoencoder", "architecture", "shared_data_candidates",
     # the machine
     "load_average", "reset_peak_rss", "peak_rss_mib", "timed", "median_seconds",
+    "distance_product_seconds",
     # CMU-MOSI
     "MOSI_SIZES", "CACHE_ROOT", "TEXT_CACHE_DIR", "mosi_text_features", "by_split",
     "mosi_size_split",
@@ -122,6 +125,23 @@ def median_seconds(func, repeats):
         wall.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     return statistics.median(wall), statistics.median(cpu)
+
+
+def distance_product_seconds(Z, seeds, chunk_size, device="cpu") -> float:
+    """Seconds of CMCSL's distance product alone: ``Z @ seeds.T`` a chunk of rows at a time.
+
+    The float32 matrix product that propagation cannot avoid (one per modality),
+    on ``device`` with host rows in, as ``propagate`` does; the floor its time is
+    compared with.
+    """
+    c = torch.as_tensor(np.asarray(seeds, dtype=Z.dtype), device=device)
+    start = time.perf_counter()
+    for lo in range(0, Z.shape[0], chunk_size):
+        product = torch.as_tensor(Z[lo:lo + chunk_size]).to(device) @ c.T
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+    del product
+    return time.perf_counter() - start
 
 
 # ------------------------------------------------------------------ CMU-MOSI

@@ -214,6 +214,8 @@ def _first_row(bad_rows: np.ndarray) -> int:
 
 
 def _check_block(block: np.ndarray, spec: Modality, row_offset: int) -> None:
+    if np.isfinite(block).all():  # the common case, in one pass; else find what is wrong
+        return
     inf_rows = np.isinf(block).any(axis=1)
     if inf_rows.any():
         row = row_offset + _first_row(inf_rows)
@@ -491,12 +493,31 @@ def sequence_means(values, lengths):
 
 
 def modality_vectors(X: np.ndarray, specs: Sequence[Modality]) -> dict[str, np.ndarray]:
-    """One vector per row and modality: the static block, or a sequence's mean real step."""
-    return {
-        name: block.values if block.lengths is None
-        else sequence_means(block.values, block.lengths)
-        for name, block in split_modalities(X, specs).items()
-    }
+    """One vector per row and modality: the static block, or a sequence's mean real step.
+
+    A static block is a view of ``X``'s columns, not a copy (do not write into
+    it), unless some row misses the modality: then, as in :func:`split_modalities`,
+    a copy with those rows 0. A sequence is pooled a row chunk at a time, so the
+    memory it takes is its ``(n_samples, n_features)`` result and one chunk.
+    """
+    vectors = {}
+    for spec in specs:
+        if spec.is_sequence:
+            vectors[spec.name] = _pooled_steps(X, spec)
+        elif modality_presence(X, (spec,))[spec.name].all():
+            vectors[spec.name] = X[:, spec.columns]
+        else:
+            vectors[spec.name] = split_modalities(X, (spec,))[spec.name].values
+    return vectors
+
+
+def _pooled_steps(X: np.ndarray, spec: Modality) -> np.ndarray:
+    """A sequence modality's mean real step per row (0 where none), chunk by chunk."""
+    out = np.empty((X.shape[0], spec.n_features), dtype=X.dtype)
+    for rows in row_chunks(X.shape[0], spec.width, _CHUNK_ELEMENTS):
+        block = split_modalities(X[rows], (spec,))[spec.name]
+        out[rows] = sequence_means(block.values, block.lengths)
+    return out
 
 
 def _as_sequence_array(name, value, lengths):

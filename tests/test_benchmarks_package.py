@@ -119,6 +119,8 @@ SMOKE_RUNS = [
     ("sweep_dec", ["synthetic", "spread", "0"], '"variant": "spread"'),
     ("bench_cmcsl", ["--skip-accuracy", "--sizes", "300", "--seeds", "10", "--repeats", "2"],
      "| 300 |"),
+    ("bench_cmcsl_fit", ["--n-samples", "400", "--features", "8", "--labeled", "20",
+                         "--repeats", "1", "--steps"], "| GaussianNB fits |"),
     ("bench_mmrest", ["--part", "speed", "--spec", "small", "--rows", "70", "--epochs", "1",
                       "--reference-epochs", "1", "--repeats", "1"],
      "reference / MMRest, LSTM width 64"),

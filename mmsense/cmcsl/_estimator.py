@@ -19,7 +19,7 @@ from ..neural_network import TorchMLPClassifier
 from ..nn import resolve_device, step_line
 from ..utils._param_validation import DEVICE, HasMethods, Int, StrOptions
 from ._features import (
-    PREPROCESSING, early_fusion_matrix, fit_preprocessors, transform_features,
+    PREPROCESSING, early_fusion_matrix, fit_features, take_rows, transform_features,
 )
 from ._propagation import CLUSTERINGS, KMEANS_INITS, Propagation, propagate
 from ._resolution import (
@@ -134,8 +134,10 @@ default="auto"
     kmeans_max_iter : int, default=300
         Maximum k-means iterations (``clustering="kmeans"``).
     chunk_size : int, default=65536
-        Rows per distance computation; bounds propagation memory to about
-        ``chunk_size * (n_centroids + n_features)`` values.
+        Rows per distance computation, and per prediction: bounds the memory of
+        propagation to about ``chunk_size * (n_centroids + n_features)`` values
+        and that of ``predict`` (and the other prediction methods) to one
+        chunk's features and the estimator's work on them.
     device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
         Torch device for propagation (and the default estimator).
     random_state : int, RandomState instance or None, default=None
@@ -336,10 +338,10 @@ default="auto"
     def _fit_features(self, X, specs):
         """Preprocessed vectors (0 where missing) and presence masks, per modality."""
         vectors, present = modality_vectors(X, specs), modality_presence(X, specs)
-        self.preprocessors_ = fit_preprocessors(vectors, present, self.preprocessing)
+        self.preprocessors_, features = fit_features(vectors, present, self.preprocessing)
         self.indicator_modalities_ = tuple(name for name, rows in present.items()
                                            if not rows.all())
-        return transform_features(self.preprocessors_, vectors, present), present
+        return features, present
 
     def _self_label(self, features, present, labeled, y_enc, y):
         """Propagate and resolve; return each modality's training labels (-1: none)."""
@@ -381,7 +383,7 @@ default="auto"
         own, score = np.full(len(y_enc), -1), np.full(len(y_enc), np.inf)
         seeds, codes = labeled[rows], y_enc[rows]
         if seeds.any():
-            prop = propagate(values[rows], seeds, codes, len(self.classes_),
+            prop = propagate(take_rows(values, rows), seeds, codes, len(self.classes_),
                              clustering=self.clustering, kmeans_init=self.kmeans_init,
                              max_iter=self.kmeans_max_iter, chunk_size=self.chunk_size,
                              device=self.device_)
@@ -389,7 +391,7 @@ default="auto"
             prop = Propagation(np.full((int(rows.sum()), len(self.classes_)), np.inf),
                                values[:0], np.zeros(0, dtype=np.int64))
         scale = median_scale(prop.class_distances, ~seeds)
-        error = loo_error(values[rows][seeds], codes[seeds])
+        error = loo_error(values[rows & labeled], codes[seeds])
         own[rows] = np.where(seeds, codes, prop.labels if seeds.any() else -1)
         if seeds.any():
             score[rows] = modality_scores(prop.class_distances, self.resolution_, scale, error)
@@ -437,26 +439,40 @@ default="auto"
             rows = (y_enc >= 0) & np.logical_or.reduce(list(present.values()))
             self._say(f"  final classifier on all modalities: {int(rows.sum())} rows")
             Z = early_fusion_matrix(features, present, self.indicator_modalities_)
-            self.estimator_ = self._make_estimator().fit(Z[rows], self.classes_[y_enc[rows]])
+            self.estimator_ = self._make_estimator().fit(take_rows(Z, rows),
+                                                         self.classes_[y_enc[rows]])
             return
         self.estimators_ = []
         for name, values in features.items():
             rows = (targets[name] >= 0) & present[name]
             self._say(f"  final classifier on {name}: {int(rows.sum())} rows")
-            est = self._make_estimator().fit(values[rows], self.classes_[targets[name][rows]])
+            est = self._make_estimator().fit(take_rows(values, rows),
+                                             self.classes_[targets[name][rows]])
             self.estimators_.append(est)
 
     # ----------------------------------------------------------------- predict
-    def _transform_features(self, X):
-        """Preprocessed vectors (0 where missing) and presence masks of ``X``'s rows."""
+    def _per_chunk(self, X, compute):
+        """``compute(features, present)`` on ``chunk_size`` rows of ``X`` at a time, stacked.
+
+        ``features`` are the chunk's preprocessed vectors (0 where missing),
+        ``present`` its presence masks. Predictions are made row by row, so each
+        chunk's features are dropped once used: the memory taken is one chunk's,
+        not ``X``'s.
+        """
         check_is_fitted(self, "classes_")
         X, _, specs = validate_multimodal(self, X, reset=False)
-        present = modality_presence(X, specs)
-        return transform_features(self.preprocessors_, modality_vectors(X, specs),
-                                  present), present
+        parts = []
+        for lo in range(0, X.shape[0], self.chunk_size):
+            chunk = X[lo:lo + self.chunk_size]
+            present = modality_presence(chunk, specs)
+            parts.append(compute(transform_features(self.preprocessors_,
+                                                    modality_vectors(chunk, specs), present),
+                                 present))
+        if isinstance(parts[0], dict):
+            return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+        return np.concatenate(parts)
 
-    def _early_matrix(self, X):
-        features, present = self._transform_features(X)
+    def _early_matrix(self, features, present):
         return early_fusion_matrix(features, present, self.indicator_modalities_)
 
     def _aligned_proba(self, est, values):
@@ -485,10 +501,11 @@ default="auto"
         ndarray of shape (n_samples, n_classes)
             Probabilities, columns in the order of ``classes_``.
         """
+        return self._per_chunk(X, self._proba)
+
+    def _proba(self, features, present):
         if self.fusion == "early":
-            Z = self._early_matrix(X)  # checks that the estimator is fitted
-            return self._aligned_proba(self.estimator_, Z)
-        features, present = self._transform_features(X)
+            return self._aligned_proba(self.estimator_, self._early_matrix(features, present))
         probas = [self._aligned_proba(est, features[name])
                   for name, est in zip(self.modality_names_, self.estimators_)]
         return _present_mean(probas, present, self.modality_names_)
@@ -508,9 +525,9 @@ default="auto"
             The inner estimator's decision values, averaged over modalities.
         """
         if self.fusion == "early":
-            Z = self._early_matrix(X)  # checks that the estimator is fitted
-            return self.estimator_.decision_function(Z)
-        features, present = self._transform_features(X)
+            return self._per_chunk(X, lambda features, present: self.estimator_
+                                   .decision_function(self._early_matrix(features, present)))
+        check_is_fitted(self, "classes_")
         for est in self.estimators_:
             if not np.array_equal(est.classes_, self.classes_):
                 raise ValueError(
@@ -518,9 +535,10 @@ default="auto"
                     f"classes {list(self.classes_)}; one saw {list(est.classes_)}. Use "
                     "predict_proba, which aligns the columns."
                 )
-        return _present_mean([est.decision_function(features[name])
-                              for name, est in zip(self.modality_names_, self.estimators_)],
-                             present, self.modality_names_)
+        return self._per_chunk(X, lambda features, present: _present_mean(
+            [est.decision_function(features[name])
+             for name, est in zip(self.modality_names_, self.estimators_)],
+            present, self.modality_names_))
 
     def predict(self, X):
         """Predicted class of each row.
@@ -536,8 +554,8 @@ default="auto"
             Labels from ``classes_``.
         """
         if self.fusion == "early":
-            Z = self._early_matrix(X)  # checks that the estimator is fitted
-            return self.estimator_.predict(Z)
+            return self._per_chunk(X, lambda features, present: self.estimator_.predict(
+                self._early_matrix(features, present)))
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
@@ -557,9 +575,9 @@ default="auto"
         """
         if self.fusion != "late":
             raise ValueError("modality_predict needs fusion='late' (one estimator per modality).")
-        features, present = self._transform_features(X)
-        return {name: _predict_present(est, features[name], present[name])
-                for name, est in zip(self.modality_names_, self.estimators_)}
+        return self._per_chunk(X, lambda features, present: {
+            name: _predict_present(est, features[name], present[name])
+            for name, est in zip(self.modality_names_, self.estimators_)})
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

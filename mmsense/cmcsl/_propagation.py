@@ -93,7 +93,6 @@ def class_distances(X, centroids, centroid_labels, n_classes, *, chunk_size, dev
     -------
     ndarray of shape (n_samples, n_classes), dtype of ``X``
     """
-    X = np.ascontiguousarray(X)
     out = np.full((X.shape[0], n_classes), np.inf, dtype=X.dtype)
     # centroids sorted by class, so each class is a contiguous block of columns
     order = np.argsort(centroid_labels, kind="stable")
@@ -147,7 +146,6 @@ def seeded_kmeans(X, init, *, max_iter, chunk_size, device):
         Nearest final centroid of each row.
     n_iter : int
     """
-    X = np.ascontiguousarray(X)
     c = torch.as_tensor(np.asarray(init, dtype=X.dtype), device=device)
     assignment = _assign(X, c, chunk_size, device)
     n_iter = 0

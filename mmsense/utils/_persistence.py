@@ -11,8 +11,9 @@ def get_trusted_types() -> list[str]:
     saves scikit-learn models with skops by default and takes the same list as
     ``mlflow.sklearn.save_model(..., skops_trusted_types=...)``. A fitted
     mmsense estimator, alone or in a ``Pipeline``, holds only the types listed
-    here beyond skops' defaults: the mmsense estimators, the skorch nets and
-    their callbacks, and the torch classes those nets take as parameters.
+    here beyond skops' defaults: the mmsense estimators (and CMCSL's per-modality
+    preprocessor), the skorch nets and their callbacks, and the torch classes
+    those nets take as parameters.
 
     The network weights are not in this list: mmsense saves each skorch net's
     modules with ``torch.save`` and reads them back with
@@ -60,6 +61,7 @@ def get_trusted_types() -> list[str]:
     from skorch.setter import optimizer_setter
 
     from ..cmcsl import CMCSLSelfLabeler
+    from ..cmcsl._features import VectorPreprocessor
     from ..dec import DECClassifier, DECPretrainer
     from ..dec._classifier import _PretrainedModuleNet, _valid_accuracy
     from ..dec._losses import AutoencoderLoss
@@ -77,7 +79,7 @@ def get_trusted_types() -> list[str]:
         MMRestRegressor, MMRestNet, MMRestModule, MMCConfig,
         DECPretrainer, DECClassifier, _PretrainedModuleNet, DECAutoencoder, AutoencoderLoss,
         _valid_accuracy,
-        CMCSLSelfLabeler, TorchMLPClassifier, _MLPModule,
+        CMCSLSelfLabeler, VectorPreprocessor, TorchMLPClassifier, _MLPModule,
         ModalityScaler,
         KeepBestEpoch, FiniteLossGuard,
         ProgressCallback, EpochLog,  # nets fitted with verbose >= 1 hold the progress callback

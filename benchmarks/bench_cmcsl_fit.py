@@ -1,0 +1,206 @@
+"""CMCSL's whole fit and predict at scale, each as a ratio to its floor timed in the same run.
+
+Data: ``--n-samples`` rows (default 200,000) of ``--modalities`` static float32
+modalities of ``--features`` columns (default 2 x 512), ``--labeled`` labeled rows
+(default 200) of ``--classes`` classes; ``CMCSLSelfLabeler(GaussianNB())`` with its
+defaults (nearest-seed propagation, ratio resolution, late fusion, l2_standard
+preprocessing).
+
+Floors, timed in the same process on the same rows (each modality's preprocessed
+vectors as one contiguous float32 array):
+
+* fit: per modality, the float32 distance product of the propagation (the rows'
+  vectors times the labeled rows', ``chunk_size`` rows at a time) plus
+  ``GaussianNB().fit`` on every row with its self-label;
+* predict: per modality, the fitted GaussianNB's ``predict_proba`` on every row
+  (late fusion averages them).
+
+Each repeat times the floors, ``fit`` and ``predict`` one after the other, so a
+change of load hits all of them; the table gives medians over repeats, the ratio
+is the median of the per-repeat ratios. CPU seconds (all threads of the process)
+are the steadier figure while other jobs load the machine. Peak extra memory is
+the rise of the process's peak resident memory during the call, as a multiple of
+the size of X.
+
+    python -m benchmarks.bench_cmcsl_fit                      # 200,000 x 2 x 512, 3 repeats
+    python -m benchmarks.bench_cmcsl_fit --n-samples 20000    # a quick look
+    python -m benchmarks.bench_cmcsl_fit --steps              # and the fit's steps one by one
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+import torch
+from sklearn.naive_bayes import GaussianNB
+
+from benchmarks._common import (add_device_option, distance_product_seconds, load_average,
+                                make_parser, make_preprocessor, md_header, md_row,
+                                modality_vectors, peak_rss_mib, propagate, reset_peak_rss,
+                                validate_multimodal)
+from mmsense import CMCSLSelfLabeler
+
+
+def make_data(n_samples, n_modalities, n_features, n_labeled, n_classes, seed=0):
+    """Random float32 modalities with a class shift; ``n_labeled`` rows keep their label."""
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, n_classes, n_samples)
+    X = rng.standard_normal((n_samples, n_modalities * n_features), dtype=np.float32)
+    X += 0.3 * np.eye(n_classes, n_modalities * n_features, dtype=np.float32)[y_true]
+    y = np.full(n_samples, -1)
+    labeled = rng.choice(n_samples, n_labeled, replace=False)
+    y[labeled] = np.arange(n_labeled) % n_classes  # every class labeled
+    spec = {f"m{i}": n_features for i in range(n_modalities)}
+    return X, y, spec
+
+
+def timed_with_memory(func):
+    """``((wall s, CPU s), peak extra MiB, result)`` of one call of ``func()``."""
+    reset_peak_rss()
+    base = peak_rss_mib()
+    start, start_cpu = time.perf_counter(), time.process_time()
+    result = func()
+    seconds = (time.perf_counter() - start, time.process_time() - start_cpu)
+    return seconds, peak_rss_mib() - base, result
+
+
+def wall_and_cpu(func):
+    """``(wall s, CPU s)`` of one call of ``func()``."""
+    return timed_with_memory(func)[0]
+
+
+def floor_inputs(clf, X, y):
+    """Each modality's preprocessed vectors (contiguous), its seeds and the self-labels."""
+    Zs, start = [], 0
+    for name in clf.modality_names_:
+        width = clf.modalities[name]
+        Zs.append(np.ascontiguousarray(clf.preprocessors_[name].transform(
+            X[:, start:start + width])))
+        start += width
+    labeled = y >= 0
+    return Zs, [Z[labeled] for Z in Zs], clf.transduction_
+
+
+def fit_floor(Zs, seeds, labels, chunk_size, device):
+    """What no fit can skip: each modality's distance product and GaussianNB fit."""
+    for Z, s in zip(Zs, seeds):
+        distance_product_seconds(Z, s, chunk_size, device)
+    for Z in Zs:
+        GaussianNB().fit(Z, labels)
+
+
+def predict_floor(clf, Zs):
+    """What no prediction can skip: each modality's ``predict_proba``."""
+    for est, Z in zip(clf.estimators_, Zs):
+        est.predict_proba(Z)
+
+
+def one_repeat(make_clf, X, y, floor_data, chunk_size, device):
+    """Floors, fit and predict once each: (wall s, CPU s) of each and peak extra MiB."""
+    out = {"fit floor": wall_and_cpu(lambda: fit_floor(*floor_data, chunk_size, device))}
+    out["fit"], out["fit MiB"], clf = timed_with_memory(lambda: make_clf().fit(X, y))
+    out["predict floor"] = wall_and_cpu(lambda: predict_floor(clf, floor_data[0]))
+    out["predict"], out["predict MiB"], _ = timed_with_memory(lambda: clf.predict(X))
+    return out
+
+
+def report(runs, X):
+    """One row per call: medians over the repeats, ratios to the floor (wall and CPU)."""
+    print(md_header(["call", "median s", "floor median s", "ratio to floor",
+                     "ratios per repeat", "CPU s", "floor CPU s", "CPU ratio",
+                     "peak extra memory, x size of X"]))
+    for call in ("fit", "predict"):
+        floor = f"{call} floor"
+        ratios = [r[call][0] / max(r[floor][0], 1e-9) for r in runs]
+        cpu_ratios = [r[call][1] / max(r[floor][1], 1e-9) for r in runs]
+        peak = max(r[f"{call} MiB"] for r in runs) * 2**20 / X.nbytes
+        print(md_row([call, f"{statistics.median(r[call][0] for r in runs):.2f}",
+                      f"{statistics.median(r[floor][0] for r in runs):.2f}",
+                      f"{statistics.median(ratios):.2f}", " ".join(f"{q:.2f}" for q in ratios),
+                      f"{statistics.median(r[call][1] for r in runs):.2f}",
+                      f"{statistics.median(r[floor][1] for r in runs):.2f}",
+                      f"{statistics.median(cpu_ratios):.2f}", f"{peak:.2f}"]))
+
+
+def fit_steps(X, y, spec, n_classes, chunk_size, device):
+    """The fit's steps one at a time, ``{step: (wall s, CPU s)}``, with two references:
+    a plain copy of each modality's columns (the least a preprocessing that writes its
+    result can cost) and the distance products (the floor's part of the propagation)."""
+    holder = CMCSLSelfLabeler(modalities=spec)
+    steps = {}
+    steps["validate_multimodal"], (Xv, _, specs) = timed_step(
+        lambda: validate_multimodal(holder, X, y))
+    vectors = list(modality_vectors(Xv, specs).values())
+    steps["(a copy of each modality)"], _ = timed_step(lambda: [np.array(v) for v in vectors])
+    steps["preprocessing"], Zs = timed_step(
+        lambda: [make_preprocessor("l2_standard").fit_transform(v) for v in vectors])
+    labeled = y >= 0
+    steps["propagation"], props = timed_step(lambda: [
+        propagate(Z, labeled, y, n_classes, chunk_size=chunk_size, device=device) for Z in Zs])
+    steps["(the distance products)"], _ = timed_step(lambda: [
+        distance_product_seconds(Z, Z[labeled], chunk_size, device) for Z in Zs])
+    steps["GaussianNB fits"], _ = timed_step(
+        lambda: [GaussianNB().fit(Z, p.labels) for Z, p in zip(Zs, props)])
+    return steps
+
+
+def timed_step(func):
+    """``((wall s, CPU s), result)`` of one call of ``func()``."""
+    seconds, _, result = timed_with_memory(func)
+    return seconds, result
+
+
+def report_steps(step_runs):
+    print("\nthe fit's steps, one at a time (medians over the repeats):")
+    print(md_header(["step", "median s", "CPU s"]))
+    for step in step_runs[0]:
+        print(md_row([step, f"{statistics.median(r[step][0] for r in step_runs):.2f}",
+                      f"{statistics.median(r[step][1] for r in step_runs):.2f}"]))
+
+
+def parse_args(argv=None):
+    p = make_parser(__doc__)
+    p.add_argument("--n-samples", type=int, default=200_000)
+    p.add_argument("--modalities", type=int, default=2)
+    p.add_argument("--features", type=int, default=512, help="columns per modality")
+    p.add_argument("--labeled", type=int, default=200)
+    p.add_argument("--classes", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--chunk-size", type=int, default=65536)
+    p.add_argument("--steps", action="store_true",
+                   help="also time the fit's steps one at a time (validation, preprocessing, "
+                        "propagation, final classifiers)")
+    add_device_option(p, "cpu", "torch device of the propagation (and of its floor)")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    X, y, spec = make_data(args.n_samples, args.modalities, args.features, args.labeled,
+                           args.classes)
+
+    def make_clf():
+        return CMCSLSelfLabeler(GaussianNB(), modalities=spec, chunk_size=args.chunk_size,
+                                device=args.device)
+
+    warm = make_clf().fit(X, y)  # also what the floors run on
+    floor_data = floor_inputs(warm, X, y)
+    del warm
+    print(f"CMCSL fit/predict: {args.n_samples:,} rows x {args.modalities} modalities x "
+          f"{args.features} float32 features ({X.nbytes / 2**20:.0f} MiB), {args.labeled} "
+          f"labeled rows, {args.classes} classes, GaussianNB, device {args.device}, "
+          f"torch threads {torch.get_num_threads()}")
+    print(f"before: {load_average()}", flush=True)
+    runs = [one_repeat(make_clf, X, y, floor_data, args.chunk_size, args.device)
+            for _ in range(args.repeats)]
+    report(runs, X)
+    if args.steps:
+        report_steps([fit_steps(X, y, spec, args.classes, args.chunk_size, args.device)
+                      for _ in range(args.repeats)])
+    print(f"after: {load_average()}")
+
+
+if __name__ == "__main__":
+    main()
