@@ -1,5 +1,7 @@
 """The multimodal input contract: spec parsing, validation errors, splitting, stacking."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -89,6 +91,22 @@ def test_inf_anywhere_is_rejected(value, col, name):
     X[4, col] = value
     with pytest.raises(ValueError, match=rf"'{name}' contains inf \(first at row 4\)"):
         check_modality_values(X, parse_modalities(SPEC, 11))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_finite_values_whose_sums_overflow_pass_and_bad_values_among_them_do_not(dtype):
+    # the finiteness check sums columns; huge finite values overflow those sums
+    big = np.finfo(dtype).max / 2
+    X = np.full((6, 3), big, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no overflow warning
+        check_modality_values(X, parse_modalities({"text": 3}, 3))
+    for value, message in [(np.inf, "contains inf"), (-np.inf, "contains inf"),
+                           (np.nan, "partly NaN")]:
+        bad = X.copy()
+        bad[3, 1] = value
+        with pytest.raises(ValueError, match=message):
+            check_modality_values(bad, parse_modalities({"text": 3}, 3))
 
 
 def test_validate_multimodal_rejects_empty_1d_and_strings():

@@ -34,9 +34,11 @@ from .._contract import row_chunks
 
 PREPROCESSING = ("l2_standard", "standard", "l2", "none")
 
-# Values per row block: 2**16 float32 (256 KiB) stay in a core's L2 cache while a
-# block is normalised, reduced and standardised (several in-place steps each).
-_BLOCK_ELEMENTS = 2**16
+# Values per row block: 2**18 float32 (1 MiB) and the block's work buffer stay in
+# a core's 2 MiB L2 cache through its in-place steps. Smaller blocks leave the
+# threads queueing for the GIL on the per-block Python work (2**16: fit 1.6x
+# slower with 2 threads, benchmarks/results/cmcsl.md).
+_BLOCK_ELEMENTS = 2**18
 
 
 def make_preprocessor(preprocessing: str):
