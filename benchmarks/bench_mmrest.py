@@ -46,7 +46,8 @@ from benchmarks._common import (MOSI_SIZES, add_data_dir_option, add_device_opti
 from benchmarks._reference_mmrest import ReferenceTrainer
 from mmsense import MMRestRegressor, msa_report
 from mmsense.datasets import make_multimodal_sentiment
-from mmsense.nn import LengthBuckets, batch_of, flush_denormals, torch_threads
+from mmsense._contract import modality_input
+from mmsense.nn import LengthBuckets, batch_of, flush_denormals, side_by_side, torch_threads
 
 MOSI_SPEC = {"text": 768, "audio": (375, 5), "vision": (500, 20)}
 SHOWN = ("mae", "corr", "acc7", "acc5", "acc2_non0", "f1_non0")
@@ -138,11 +139,12 @@ def timed_mmrest_fit(data, args, **params):
             statistics.median(clock.seconds_))
 
 
-def encoder_floor(reg, data, repeats, flushed=True):
+def encoder_floor(reg, data, repeats, flushed=True, only=None):
     """Median (wall, CPU) seconds of the encoders' forward and backward alone over one epoch's
-    training batches: the same length-bucketed batches, threads and denormal flushing as a fit
-    (``flushed=False``: denormals kept, as before issue 16). The LSTM recurrence is nearly all
-    of it, so it is the floor an epoch cannot go below."""
+    training batches: the same length-bucketed batches, threads, denormal flushing and
+    side-by-side sequence encoders as a fit (``flushed=False``: denormals kept, as before
+    issue 16). The LSTM recurrence is nearly all of it, so it is the floor an epoch cannot
+    go below. ``only``: one encoder alone (by modality name), on one thread."""
     X = data.train[0]
     specs = parse_modalities(data.spec, X.shape[1])
     inputs = network_inputs(X, specs)
@@ -150,15 +152,30 @@ def encoder_floor(reg, data, repeats, flushed=True):
     torch.manual_seed(0)
     batches = list(LengthBuckets(cost, reg.batch_size))
     encoders = reg.net_.module_.encoders.train()
+    spec = next((s for s in specs if s.name == only), None)
 
     def one_pass():
         for rows in batches:
-            encoded = encoders(batch_of(inputs, rows, "cpu"))
-            torch.stack(list(encoded.values())).sum().backward()
+            batch = batch_of(inputs, rows, "cpu")
+            if spec is not None:
+                encoded = [encoders.encoders[only](*modality_input(batch, spec))]
+            else:
+                encoded = list(encoders(batch).values())
+            torch.stack(encoded).sum().backward()
         encoders.zero_grad()
 
-    with torch_threads(reg.n_threads), (flush_denormals() if flushed else nullcontext()):
+    threads = 1 if only else reg.n_threads
+    with torch_threads(threads), (flush_denormals() if flushed else nullcontext()), \
+            side_by_side(encoders, training=True):
         return median_seconds(one_pass, repeats)
+
+
+def longest_encoder(reg, data, repeats):
+    """``(name, wall s)`` of the slowest sequence encoder alone on one thread: what an epoch
+    whose encoders each get a thread of their own cannot go below."""
+    names = [k for k, v in data.spec.items() if not isinstance(v, int)]
+    times = {name: encoder_floor(reg, data, repeats, only=name)[0] for name in names}
+    return max(times.items(), key=lambda item: item[1])
 
 
 def reference_inputs(X, y, spec, lengths):
@@ -184,7 +201,7 @@ def reference_epochs(data, args, flushed=False):
 def speed_row(name, wall, cpu, floor=None):
     cells = f"{name:<52} {wall:8.2f} {cpu:12.2f}"
     if floor is not None:
-        cells += f" {floor[0]:8.2f} {floor[1]:12.2f} {cpu / floor[1]:12.2f}"
+        cells += f" {floor[0]:8.2f} {floor[1]:12.2f} {cpu / floor[1]:12.2f} {wall / floor[0]:10.2f}"
     print(cells, flush=True)
 
 
@@ -193,15 +210,19 @@ def bench_speed(args):
     shapes = {k: v for k, v in data.spec.items() if k != "text"}
     print(f"\n== speed: synthetic, {len(data.train[1])} train / {len(data.valid[1])} validation "
           f"rows, text {data.spec['text']}, sequences {shapes} with varying lengths; "
-          f"{args.epochs} epochs per fit, n_threads={args.fit_threads}, {load_average()}")
+          f"{args.epochs} epochs per fit, n_threads={args.fit_threads} (with 2 or more the "
+          f"audio and vision encoders run side by side), {load_average()}")
     print(f"{'case':<52} {'s/epoch':>8} {'CPU s/epoch':>12} {'floor s':>8} {'CPU floor s':>12}"
-          f" {'epoch/floor':>12}", flush=True)
+          f" {'epoch/floor':>12} {'wall ratio':>10}", flush=True)
     ours = {}
     for name, params in [("MMRest, defaults (LSTM width 32)", {}),
                          ("MMRest, LSTM width 64", {"lstm_hidden_dim": 64})]:
         reg, wall, cpu = timed_mmrest_fit(data, args, **params)
         floor = encoder_floor(reg, data, args.repeats)
         speed_row(name, wall, cpu, floor)
+        slowest, alone = longest_encoder(reg, data, args.repeats)
+        print(f"   the slowest encoder ({slowest}) alone on one thread: {alone:.2f} s; "
+              f"epoch / that: {wall / alone:.2f}", flush=True)
         ours[name] = (wall, cpu)
         kept = encoder_floor(reg, data, args.repeats, flushed=False)[1]
         print(f"   the floor with denormals kept: {kept:.2f} CPU s ({kept / floor[1]:.1f}x)",
@@ -215,7 +236,7 @@ def bench_speed(args):
                   f"{ref_cpu / cpu:.1f}x CPU")
     print(f"(s/epoch: medians over the epochs (MMRest) or over {args.reference_epochs} epochs "
           f"(reference); floor: the encoders' forward+backward alone on one epoch's training "
-          f"batches, median of {args.repeats}; epoch/floor in CPU seconds; (*) our "
+          f"batches, median of {args.repeats}; epoch/floor in CPU seconds, wall ratio in wall seconds; (*) our "
           f"re-implementation of the authors' per-batch work, benchmarks/_reference_mmrest.py; "
           f"{load_average()})")
 

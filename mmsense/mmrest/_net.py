@@ -12,7 +12,7 @@ from skorch.utils import to_device, to_tensor
 
 from torch.utils.data import DataLoader, Subset
 
-from ..nn import LengthBuckets, check_finite_loss
+from ..nn import LengthBuckets, check_finite_loss, side_by_side
 from ..nn._batching import sequence_costs
 from ._clusters import fit_centers
 from ._losses import inter_cluster_loss, intra_cluster_loss, sentiment_bins, vote_bins
@@ -111,6 +111,10 @@ class MMRestNet(NeuralNet):
         return step
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        with side_by_side(self.module_, training):
+            self._run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+
+    def _run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if not training or iterator is None:
             return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
         if self.n_reclusters_ == 0:
@@ -128,7 +132,10 @@ class MMRestNet(NeuralNet):
         if training and self.bucket_by_length:
             costs = self._sequence_costs(dataset)
             if costs is not None:
-                return DataLoader(dataset, batch_sampler=LengthBuckets(costs, self.batch_size))
+                # whole batches fetched with one index per array (batch_size=None), not row
+                # by row and collated: a tenth of the epoch's non-encoder time on MOSI's sizes
+                return DataLoader(dataset, sampler=LengthBuckets(costs, self.batch_size),
+                                  batch_size=None)
         return super().get_iterator(dataset, training)
 
     def _sequence_costs(self, dataset):

@@ -24,6 +24,7 @@ from ._inference import INFERENCE_BATCH_SIZE, batch_of, module_device, predict_b
 from ._layers import mlp
 from ._progress import EpochLog, ProgressCallback, step_line
 from ._seed import torch_seed_from
+from ._side_by_side import side_by_side
 from ._threads import torch_threads
 
 __all__ = [
@@ -52,4 +53,5 @@ __all__ = [
     "ProgressCallback",
     "step_line",
     "torch_threads",
+    "side_by_side",
 ]

@@ -7,6 +7,7 @@ front and a ``(n,)`` int64 tensor of lengths (0 allowed).
 
 from __future__ import annotations
 
+import functools
 import math
 from contextlib import contextmanager
 
@@ -14,6 +15,7 @@ import torch
 from torch import nn
 
 from .._contract import modality_input, sequence_means
+from ._side_by_side import run_side_by_side
 
 # Attention values one inference batch may hold (2**26 float32 values = 256 MiB).
 ATTENTION_VALUES_PER_BATCH = 2**26
@@ -171,7 +173,43 @@ class ModalityEncoders(nn.Module):
                     f"sequence_encoder must be 'lstm' or 'transformer'; got {sequence_encoder!r}."
                 )
         self.encoders = nn.ModuleDict(encoders)
+        # torch threads shared by side-by-side encoders, set by side_by_side()
+        self.side_by_side_threads = None
 
     def forward(self, inputs: dict) -> dict:
-        return {spec.name: self.encoders[spec.name](*modality_input(inputs, spec))
-                for spec in self.specs}
+        calls = {spec.name: functools.partial(self.encoders[spec.name],
+                                              *modality_input(inputs, spec))
+                 for spec in self.specs}
+        names = self._side_by_side_names(inputs)
+        encoded = (dict(zip(names, run_side_by_side([calls[n] for n in names],
+                                                    self.side_by_side_threads)))
+                   if names else {})
+        return {name: encoded[name] if name in encoded else call()
+                for name, call in calls.items()}
+
+    def can_run_side_by_side(self, training: bool) -> bool:
+        """Whether the sequence encoders can run side by side (see :func:`side_by_side`):
+        two or more of them, on the CPU, and no dropout when ``training``."""
+        sequences = [self.encoders[spec.name] for spec in self.specs if spec.is_sequence]
+        return (len(sequences) >= 2
+                and all(p.device.type == "cpu" for p in self.parameters())
+                and not (training and any(_draws_random(e) for e in sequences)))
+
+    def _side_by_side_names(self, inputs: dict) -> list:
+        """The sequence modalities this call encodes side by side: all of them inside
+        :func:`side_by_side` when the mode is the one it allowed and the inputs need no
+        gradient; none otherwise."""
+        # getattr: modules pickled before this attribute existed lack it
+        if (not getattr(self, "side_by_side_threads", None)
+                or not self.can_run_side_by_side(self.training)):
+            return []
+        if any(isinstance(v, torch.Tensor) and (v.requires_grad or v.device.type != "cpu")
+               for v in inputs.values()):
+            return []
+        return [spec.name for spec in self.specs if spec.is_sequence]
+
+def _draws_random(module: nn.Module) -> bool:
+    """Whether ``module`` draws random numbers in training mode (dropout anywhere in it)."""
+    return any((isinstance(m, nn.modules.dropout._DropoutNd) and m.p > 0)
+               or (isinstance(m, nn.RNNBase) and m.dropout > 0)
+               for m in module.modules())

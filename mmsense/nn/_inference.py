@@ -7,6 +7,7 @@ import torch
 
 from .._contract import n_input_rows
 from ._batching import sequence_costs
+from ._side_by_side import side_by_side
 
 # Rows per forward pass at predict time: inference keeps no activations for the
 # backward pass, so batches far larger than the training batch fit in memory.
@@ -71,7 +72,8 @@ def predict_batches(module: torch.nn.Module, inputs: dict,
     device = module_device(module)
     run = module if method == "forward" else getattr(module, method)
     batches = inference_batches(inputs, batch_size)
-    results = [_to_cpu(run(**batch_of(inputs, rows, device))) for rows in batches]
+    with side_by_side(module, training=False):
+        results = [_to_cpu(run(**batch_of(inputs, rows, device))) for rows in batches]
     module.train(was_training)
     if results and isinstance(results[0], tuple):
         return tuple(_in_row_order(parts, batches) for parts in zip(*results))
