@@ -33,7 +33,8 @@ from mmsense.preprocessing import ModalityScaler
 # Private mmsense names. The benchmarks import them from here and nowhere else,
 # so that a move inside mmsense is fixed in this one block. What each serves:
 #   parse_modalities, modality_vectors: pooled features (sklearn baselines)
-#   network_inputs: the networks' input dict (MMRest's encoder floor, reference loop)
+#   network_inputs, modality_input: the networks' input dict and one modality's part of it
+#     (MMRest's encoder floor, reference loop)
 #   split_modalities, sequence_means: the oracle's per-modality means and step counts
 #   validate_multimodal, split_modalities: timed by bench_contract
 #   make_preprocessor: CMCSL's per-modality scaling (bench_cmcsl's sklearn baselines)
@@ -42,8 +43,9 @@ from mmsense.preprocessing import ModalityScaler
 #   DECAutoencoder, architecture: DEC's network sized without a fit (parameter counts)
 #   shared_data_candidates: where bench_media looks for the CMU-MOSI sample clips
 from mmsense._cli import COMMANDS as CLI_COMMANDS
-from mmsense._contract import (modality_vectors, network_inputs, parse_modalities,
-                               sequence_means, split_modalities, validate_multimodal)
+from mmsense._contract import (modality_input, modality_vectors, network_inputs,
+                               parse_modalities, sequence_means, split_modalities,
+                               validate_multimodal)
 from mmsense.cmcsl._features import make_preprocessor
 from mmsense.cmcsl._propagation import propagate
 from mmsense.cmcsl._resolution import median_scale, modality_scores, resolve
@@ -54,7 +56,7 @@ from mmsense.dec._pretrainer import architecture
 
 __all__ = [
     # private mmsense names, re-exported for the scripts
-    "modality_vectors", "network_inputs", "parse_modalities", "sequence_means", "split_modalities",
+    "modality_input", "modality_vectors", "network_inputs", "parse_modalities", "sequence_means", "split_modalities",
     "validate_multimodal", "make_preprocessor", "propagate", "median_scale", "modality_scores",
     "resolve", "SCORE_JITTER_SD", "CLI_COMMANDS", "DECAutoencoder", "architecture", "shared_data_candidates",
     # the machine

@@ -41,12 +41,11 @@ from sklearn.utils import Bunch
 from benchmarks._common import (MOSI_SIZES, add_data_dir_option, add_device_option,
                                 add_seed_options, add_threads_option, by_split, load_average,
                                 make_parser, median_seconds, mosi_size_split, mosi_text_features,
-                                network_inputs, parse_modalities, peak_rss_mib, reset_peak_rss,
-                                seed_range, timed)
+                                modality_input, network_inputs, parse_modalities, peak_rss_mib,
+                                reset_peak_rss, seed_range, timed)
 from benchmarks._reference_mmrest import ReferenceTrainer
 from mmsense import MMRestRegressor, msa_report
 from mmsense.datasets import make_multimodal_sentiment
-from mmsense._contract import modality_input
 from mmsense.nn import LengthBuckets, batch_of, flush_denormals, side_by_side, torch_threads
 
 MOSI_SPEC = {"text": 768, "audio": (375, 5), "vision": (500, 20)}
