@@ -235,9 +235,9 @@ def bench_speed(args):
                   f"{ref_cpu / cpu:.1f}x CPU")
     print(f"(s/epoch: medians over the epochs (MMRest) or over {args.reference_epochs} epochs "
           f"(reference); floor: the encoders' forward+backward alone on one epoch's training "
-          f"batches, median of {args.repeats}; epoch/floor in CPU seconds, wall ratio in wall seconds; (*) our "
-          f"re-implementation of the authors' per-batch work, benchmarks/_reference_mmrest.py; "
-          f"{load_average()})")
+          f"batches, median of {args.repeats}; epoch/floor in CPU seconds, wall ratio in wall "
+          f"seconds; (*) our re-implementation of the authors' per-batch work, "
+          f"benchmarks/_reference_mmrest.py; {load_average()})")
 
 
 def mosi_features(args):

@@ -11,6 +11,8 @@ from mmsense import MMRestRegressor
 from mmsense._contract import network_inputs, parse_modalities
 from mmsense.datasets import make_multimodal_sentiment
 from mmsense.nn import ModalityEncoders, side_by_side
+from mmsense.nn._denormals import denormals_flushed
+from mmsense.nn._side_by_side import run_side_by_side
 
 SPEC = {"text": 5, "audio": (6, 2), "vision": (8, 3)}
 WIDTH = 5 + 12 + 24
@@ -33,7 +35,8 @@ def _encoders(kind="lstm"):
 def _inputs(n=9):
     X = np.random.default_rng(0).normal(size=(n, WIDTH)).astype(np.float32)
     X[0, 5 + 2 * 2:5 + 12] = np.nan  # row 0: audio has 2 real steps of 6
-    return {k: torch.as_tensor(v) for k, v in network_inputs(X, parse_modalities(SPEC, WIDTH)).items()}
+    inputs = network_inputs(X, parse_modalities(SPEC, WIDTH))
+    return {k: torch.as_tensor(v) for k, v in inputs.items()}
 
 
 def _forward_backward(encoders, inputs):
@@ -144,3 +147,17 @@ def test_mmrest_with_two_threads_fits_the_same_model_as_with_one(two_threads):
     np.testing.assert_allclose(two.predict(X), one.predict(X), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose([h["train_loss"] for h in two.history_],
                                [h["train_loss"] for h in one.history_], rtol=1e-5)
+
+
+@pytest.mark.parametrize("flush", [False, True])
+def test_workers_take_the_callers_denormal_mode(two_threads, flush):
+    def mode():
+        return torch.tensor(float(denormals_flushed()))
+
+    before = denormals_flushed()
+    torch.set_flush_denormal(flush)
+    try:
+        modes = run_side_by_side([mode, mode], n_threads=2)
+    finally:
+        torch.set_flush_denormal(before)
+    assert [bool(m) for m in modes] == [flush, flush]

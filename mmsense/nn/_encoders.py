@@ -208,6 +208,7 @@ class ModalityEncoders(nn.Module):
             return []
         return [spec.name for spec in self.specs if spec.is_sequence]
 
+
 def _draws_random(module: nn.Module) -> bool:
     """Whether ``module`` draws random numbers in training mode (dropout anywhere in it)."""
     return any((isinstance(m, nn.modules.dropout._DropoutNd) and m.p > 0)

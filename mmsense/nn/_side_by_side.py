@@ -22,11 +22,11 @@ same rows; only the threads that run them do.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 
 import torch
 
-from ._denormals import denormals_flushed, flush_denormals
+from ._denormals import denormals_flushed
 
 _POOL = None
 
@@ -49,12 +49,12 @@ class _WorkerState:
         self.n_threads = n_threads
 
     def run(self, func, *args):
-        with ExitStack() as stack:
-            torch.get_num_threads()  # torch's lazy per-thread set-up first, so it cannot undo the next line
-            torch.set_num_threads(self.n_threads)
-            stack.enter_context(torch.set_grad_enabled(self.grad))
-            if self.flushed:
-                stack.enter_context(flush_denormals())
+        torch.get_num_threads()  # torch's lazy per-thread set-up first: it would undo the next line
+        torch.set_num_threads(self.n_threads)
+        # the caller's mode, either way: a new thread inherits its creator's mode, which
+        # need not be the mode of the thread that submits the work
+        torch.set_flush_denormal(self.flushed)
+        with torch.set_grad_enabled(self.grad):
             return func(*args)
 
 
