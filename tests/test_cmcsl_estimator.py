@@ -1,6 +1,7 @@
 """CMCSLSelfLabeler: self-labels checked against the definition, modes, API and bad input."""
 
 import pickle
+import threading
 
 import numpy as np
 import pytest
@@ -462,3 +463,48 @@ def test_torch_mlp_final_estimator_with_missing_modalities():
     early = CMCSLSelfLabeler(TorchMLPClassifier(max_epochs=2, random_state=0),
                              modalities=spec, fusion="early", device="cpu").fit(X, y)
     assert early.estimator_.n_features_in_ == 2 + 5 + 2
+
+
+class _ThreadRecordingNB(GaussianNB):
+    """GaussianNB that records the threads its fit and predict_proba ran in."""
+
+    threads = []
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).threads.append(("fit", threading.current_thread().name))
+        return super().fit(X, y, sample_weight)
+
+    def predict_proba(self, X):
+        type(self).threads.append(("predict_proba", threading.current_thread().name))
+        return super().predict_proba(X)
+
+
+def test_n_jobs_fits_and_applies_the_modalities_classifiers_in_threads_to_the_same_result():
+    X, y, spec, _ = _data(n=60, dims=(3, 4, 5), scale=(1.0, 2.0, 3.0))
+    one = CMCSLSelfLabeler(GaussianNB(), modalities=spec).fit(X, y)
+    _ThreadRecordingNB.threads = []
+    two = CMCSLSelfLabeler(_ThreadRecordingNB(), modalities=spec, n_jobs=2).fit(X, y)
+    proba = two.predict_proba(X)
+    main = threading.current_thread().name
+    for step in ("fit", "predict_proba"):
+        names = [name for kind, name in _ThreadRecordingNB.threads if kind == step]
+        assert len(names) == 3 and main not in names  # joblib's worker threads
+    np.testing.assert_array_equal(proba, one.predict_proba(X))
+    np.testing.assert_array_equal(two.predict(X), one.predict(X))
+    for a, b in zip(two.modality_predict(X).values(), one.modality_predict(X).values()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_n_jobs_leaves_the_torch_classifiers_one_at_a_time(monkeypatch):
+    X, y, spec, _ = _data(n=30)
+    seen = []
+    fit = TorchMLPClassifier.fit
+
+    def recording_fit(self, *args, **kwargs):
+        seen.append(threading.current_thread().name)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(TorchMLPClassifier, "fit", recording_fit)
+    CMCSLSelfLabeler(TorchMLPClassifier(max_epochs=1, device="cpu"), modalities=spec,
+                     n_jobs=2).fit(X, y)
+    assert seen == [threading.current_thread().name] * 2

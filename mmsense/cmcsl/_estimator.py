@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 import warnings
+from numbers import Integral
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
@@ -16,7 +18,7 @@ from .._labels import (
     encode_partial_labels,
 )
 from ..neural_network import TorchMLPClassifier
-from ..nn import resolve_device, step_line
+from ..nn import NeuralEstimatorMixin, resolve_device, step_line
 from ..utils._param_validation import DEVICE, HasMethods, Int, StrOptions
 from ._features import (
     PREPROCESSING, early_fusion_matrix, fit_features, take_rows, transform_features,
@@ -140,6 +142,14 @@ default="auto"
         chunk's features and the estimator's work on them.
     device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
         Torch device for propagation (and the default estimator).
+    n_jobs : int or None, default=None
+        Threads that fit and apply the per-modality classifiers of late fusion
+        side by side (joblib's convention: None is 1, -1 every core). Worth it
+        for classifiers whose work releases the GIL, such as scikit-learn's
+        (two GaussianNB on 200,000 rows x 512 features: the final fit about
+        1.8x faster on 2 cores, see the user guide's benchmarks). The torch
+        classifiers of mmsense (the default) set torch's process-wide seed and
+        thread count, so they run one at a time whatever ``n_jobs``.
     random_state : int, RandomState instance or None, default=None
         Seeds the default estimator; propagation is deterministic.
     verbose : int, default=0
@@ -246,6 +256,7 @@ default="auto"
         "kmeans_max_iter": [Int(1)],
         "chunk_size": [Int(1)],
         "device": DEVICE,
+        "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -254,7 +265,7 @@ default="auto"
                  clustering="nearest_seed", kmeans_init="seeds", resolution="auto",
                  majority_vote=True, fusion="late", preprocessing="l2_standard",
                  classes=None, kmeans_max_iter=300, chunk_size=65536, device="auto",
-                 random_state=None, verbose=0):
+                 n_jobs=None, random_state=None, verbose=0):
         self.estimator = estimator
         self.modalities = modalities
         self.mode = mode
@@ -268,6 +279,7 @@ default="auto"
         self.kmeans_max_iter = kmeans_max_iter
         self.chunk_size = chunk_size
         self.device = device
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 
@@ -442,13 +454,21 @@ default="auto"
             self.estimator_ = self._make_estimator().fit(take_rows(Z, rows),
                                                          self.classes_[y_enc[rows]])
             return
-        self.estimators_ = []
+        jobs = []
         for name, values in features.items():
             rows = (targets[name] >= 0) & present[name]
             self._say(f"  final classifier on {name}: {int(rows.sum())} rows")
-            est = self._make_estimator().fit(take_rows(values, rows),
-                                             self.classes_[targets[name][rows]])
-            self.estimators_.append(est)
+            jobs.append((self._make_estimator().fit, take_rows(values, rows),
+                         self.classes_[targets[name][rows]]))
+        self.estimators_ = self._per_modality(jobs)
+
+    def _per_modality(self, calls):
+        """``[func(*args) for func, *args in calls]``, in ``n_jobs`` threads where allowed."""
+        inner = self.estimator if self.estimator is not None else TorchMLPClassifier()
+        # mmsense's torch estimators set torch's process-wide seed and thread count
+        n_jobs = 1 if isinstance(inner, NeuralEstimatorMixin) else self.n_jobs
+        return Parallel(n_jobs=n_jobs, prefer="threads")(
+            delayed(func)(*args) for func, *args in calls)
 
     # ----------------------------------------------------------------- predict
     def _per_chunk(self, X, compute):
@@ -506,8 +526,8 @@ default="auto"
     def _proba(self, features, present):
         if self.fusion == "early":
             return self._aligned_proba(self.estimator_, self._early_matrix(features, present))
-        probas = [self._aligned_proba(est, features[name])
-                  for name, est in zip(self.modality_names_, self.estimators_)]
+        probas = self._per_modality([(self._aligned_proba, est, features[name])
+                                     for name, est in zip(self.modality_names_, self.estimators_)])
         return _present_mean(probas, present, self.modality_names_)
 
     @available_if(_estimator_has("decision_function"))
@@ -536,8 +556,8 @@ default="auto"
                     "predict_proba, which aligns the columns."
                 )
         return self._per_chunk(X, lambda features, present: _present_mean(
-            [est.decision_function(features[name])
-             for name, est in zip(self.modality_names_, self.estimators_)],
+            self._per_modality([(est.decision_function, features[name])
+                                for name, est in zip(self.modality_names_, self.estimators_)]),
             present, self.modality_names_))
 
     def predict(self, X):
@@ -575,9 +595,10 @@ default="auto"
         """
         if self.fusion != "late":
             raise ValueError("modality_predict needs fusion='late' (one estimator per modality).")
-        return self._per_chunk(X, lambda features, present: {
-            name: _predict_present(est, features[name], present[name])
-            for name, est in zip(self.modality_names_, self.estimators_)})
+        return self._per_chunk(X, lambda features, present: dict(zip(
+            self.modality_names_, self._per_modality(
+                [(_predict_present, est, features[name], present[name])
+                 for name, est in zip(self.modality_names_, self.estimators_)]))))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
