@@ -15,6 +15,9 @@ vectors as one contiguous float32 array):
 * predict: per modality, the fitted GaussianNB's ``predict_proba`` on every row
   (late fusion averages them).
 
+With ``--n-jobs``, the fit's and the floors' GaussianNB work alike run in that many
+threads, one modality each.
+
 Each repeat times the floors, ``fit`` and ``predict`` one after the other, so a
 change of load hits all of them; the table gives medians over repeats, the ratio
 is the median of the per-repeat ratios. CPU seconds (all threads of the process)
@@ -25,6 +28,7 @@ the size of X.
     python -m benchmarks.bench_cmcsl_fit                      # 200,000 x 2 x 512, 3 repeats
     python -m benchmarks.bench_cmcsl_fit --n-samples 20000    # a quick look
     python -m benchmarks.bench_cmcsl_fit --steps              # and the fit's steps one by one
+    python -m benchmarks.bench_cmcsl_fit --n-jobs 2           # GaussianNB fits in 2 threads
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import time
 
 import numpy as np
 import torch
+from joblib import Parallel, delayed
 from sklearn.naive_bayes import GaussianNB
 
 from benchmarks._common import (add_device_option, distance_product_seconds, load_average,
@@ -83,25 +88,26 @@ def floor_inputs(clf, X, y):
     return Zs, [Z[labeled] for Z in Zs], clf.transduction_
 
 
-def fit_floor(Zs, seeds, labels, chunk_size, device):
-    """What no fit can skip: each modality's distance product and GaussianNB fit."""
+def fit_floor(Zs, seeds, labels, chunk_size, device, n_jobs=None):
+    """What no fit can skip: each modality's distance product and GaussianNB fit (the
+    fits in ``n_jobs`` threads, as the fit runs them)."""
     for Z, s in zip(Zs, seeds):
         distance_product_seconds(Z, s, chunk_size, device)
-    for Z in Zs:
-        GaussianNB().fit(Z, labels)
+    Parallel(n_jobs=n_jobs, prefer="threads")(delayed(GaussianNB().fit)(Z, labels) for Z in Zs)
 
 
-def predict_floor(clf, Zs):
-    """What no prediction can skip: each modality's ``predict_proba``."""
-    for est, Z in zip(clf.estimators_, Zs):
-        est.predict_proba(Z)
+def predict_floor(clf, Zs, n_jobs=None):
+    """What no prediction can skip: each modality's ``predict_proba`` (in ``n_jobs`` threads)."""
+    Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(est.predict_proba)(Z) for est, Z in zip(clf.estimators_, Zs))
 
 
-def one_repeat(make_clf, X, y, floor_data, chunk_size, device):
+def one_repeat(make_clf, X, y, floor_data, chunk_size, device, n_jobs=None):
     """Floors, fit and predict once each: (wall s, CPU s) of each and peak extra MiB."""
-    out = {"fit floor": wall_and_cpu(lambda: fit_floor(*floor_data, chunk_size, device))}
+    out = {"fit floor": wall_and_cpu(lambda: fit_floor(*floor_data, chunk_size, device,
+                                                       n_jobs))}
     out["fit"], out["fit MiB"], clf = timed_with_memory(lambda: make_clf().fit(X, y))
-    out["predict floor"] = wall_and_cpu(lambda: predict_floor(clf, floor_data[0]))
+    out["predict floor"] = wall_and_cpu(lambda: predict_floor(clf, floor_data[0], n_jobs))
     out["predict"], out["predict MiB"], _ = timed_with_memory(lambda: clf.predict(X))
     return out
 
@@ -172,6 +178,9 @@ def parse_args(argv=None):
     p.add_argument("--steps", action="store_true",
                    help="also time the fit's steps one at a time (validation, preprocessing, "
                         "propagation, final classifiers)")
+    p.add_argument("--n-jobs", type=int, default=None,
+                   help="CMCSLSelfLabeler's n_jobs: the modalities' GaussianNB fitted and applied "
+                        "in that many threads (the floors' GaussianNB work too)")
     add_device_option(p, "cpu", "torch device of the propagation (and of its floor)")
     return p.parse_args(argv)
 
@@ -183,7 +192,7 @@ def main(argv=None):
 
     def make_clf():
         return CMCSLSelfLabeler(GaussianNB(), modalities=spec, chunk_size=args.chunk_size,
-                                device=args.device)
+                                device=args.device, n_jobs=args.n_jobs)
 
     warm = make_clf().fit(X, y)  # also what the floors run on
     floor_data = floor_inputs(warm, X, y)
@@ -191,9 +200,9 @@ def main(argv=None):
     print(f"CMCSL fit/predict: {args.n_samples:,} rows x {args.modalities} modalities x "
           f"{args.features} float32 features ({X.nbytes / 2**20:.0f} MiB), {args.labeled} "
           f"labeled rows, {args.classes} classes, GaussianNB, device {args.device}, "
-          f"torch threads {torch.get_num_threads()}")
+          f"torch threads {torch.get_num_threads()}, n_jobs {args.n_jobs}")
     print(f"before: {load_average()}", flush=True)
-    runs = [one_repeat(make_clf, X, y, floor_data, args.chunk_size, args.device)
+    runs = [one_repeat(make_clf, X, y, floor_data, args.chunk_size, args.device, args.n_jobs)
             for _ in range(args.repeats)]
     report(runs, X)
     if args.steps:
