@@ -20,6 +20,8 @@ Usage::
     python -m benchmarks.bench_mmrest --part synthetic --epochs 5
     python -m benchmarks.bench_mmrest --part mosi --seeds 3
     python -m benchmarks.bench_mmrest --part ablation --seeds 5   # paired, synthetic
+    python -m benchmarks.bench_mmrest --part speed --fit-threads 2 --threads 2
+    python -m benchmarks.bench_mmrest --part threads --repeats 5   # n_threads 1 against 2
 
 3. ``--part ablation``: the ablation table on MOSI-size synthetic tri-modal data, whose
    generator has real sentiment clusters, paired by seed (see ``paired_ablation``).
@@ -314,9 +316,31 @@ def paired_ablation(args):
           f"{load_average()})")
 
 
+def bench_threads(args):
+    """Epochs with n_threads=1 against n_threads=2 (the audio and vision encoders side by
+    side), fits alternating in one process so that a change of the machine's speed hits
+    both; the ratio is per pair of fits."""
+    data = speed_data(args)
+    print(f"\n== threads: the speed part's data and defaults, {args.epochs} epochs per fit, "
+          f"{args.repeats} pairs of fits, {load_average()}")
+    pairs = []
+    for _ in range(args.repeats):
+        walls = {}
+        for n in (1, 2):
+            args.fit_threads = n
+            walls[n] = timed_mmrest_fit(data, args)[1]
+        pairs.append(walls)
+        print(f"   s/epoch: n_threads=1 {walls[1]:.2f}, n_threads=2 {walls[2]:.2f}, "
+              f"ratio {walls[1] / walls[2]:.2f}", flush=True)
+    print(f"median s/epoch: n_threads=1 {statistics.median(p[1] for p in pairs):.2f}, "
+          f"n_threads=2 {statistics.median(p[2] for p in pairs):.2f}; median ratio "
+          f"{statistics.median(p[1] / p[2] for p in pairs):.2f} ({load_average()})")
+
+
 def parse_args(argv=None):
     parser = make_parser(__doc__)
-    parser.add_argument("--part", choices=("all", "synthetic", "mosi", "ablation", "speed"),
+    parser.add_argument("--part", choices=("all", "synthetic", "mosi", "ablation", "speed",
+                                           "threads"),
                         default="all")
     parser.add_argument("--spec", choices=("mosi", "small"), default="mosi",
                         help="speed part: MOSI's widths and 375/500 steps, or the generator's "
@@ -351,6 +375,8 @@ def main(argv=None):
         paired_ablation(args)
     if args.part == "speed":
         bench_speed(args)
+    if args.part == "threads":
+        bench_threads(args)
 
 
 if __name__ == "__main__":

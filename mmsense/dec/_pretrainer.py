@@ -158,6 +158,9 @@ class DECPretrainer(
         restored afterwards). One thread keeps a fit fast when other processes share
         the cores (several threads spin-wait and stall each other there) and lets
         ``GridSearchCV(n_jobs=k)`` scale; None uses torch's current setting.
+        With two or more threads and two or more sequence modalities, the
+        inference passes (predict, transform, and those inside fit) encode the
+        sequences side by side, a thread each; training steps do not.
 
     Attributes
     ----------

