@@ -72,3 +72,27 @@ def test_bad_n_threads(data, bad):
     X, y, spec = data
     with pytest.raises(ValueError, match="'n_threads' parameter of TorchMLPClassifier must be"):
         TorchMLPClassifier(max_epochs=1, device="cpu", n_threads=bad).fit(X[:, :5], y > 0)
+
+
+class BlasThreadsSeen(Callback):
+    """Records the BLAS libraries' thread counts at every epoch of the fit it runs in."""
+
+    def on_epoch_end(self, net, **kwargs):
+        from threadpoolctl import threadpool_info
+
+        counts = {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+        self.seen_ = getattr(self, "seen_", []) + [counts]
+
+
+def test_numpy_blas_is_limited_to_n_threads_too(data):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    X, y, spec = data
+    with threadpool_limits(limits=2, user_api="blas"):  # the process's setting, for the test
+        seen = BlasThreadsSeen()
+        MMRestRegressor(modalities=spec, max_epochs=2, hidden_dim=4, decision_dim=4,
+                        n_clusters=2, lstm_hidden_dim=4, device="cpu", random_state=0,
+                        n_threads=1, callbacks=[("seen", seen)]).fit(X, y)
+        assert seen.seen_ == [{1}, {1}]
+        after = {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+        assert after == {2}
