@@ -1,5 +1,6 @@
 """Sequence encoders run side by side in threads: same numbers, worker threads, threads restored."""
 
+import multiprocessing
 import threading
 
 import numpy as np
@@ -170,3 +171,15 @@ def test_jobs_run_at_the_same_time(two_threads):
         return torch.ones(1)
 
     assert [float(t) for t in run_side_by_side([job, job], n_threads=2)] == [1.0, 1.0]
+
+
+def _side_by_side_sum(_):
+    torch.set_num_threads(2)
+    return float(sum(run_side_by_side([lambda: torch.ones(1), lambda: torch.ones(1)], 2)))
+
+
+def test_a_forked_child_gets_workers_of_its_own(two_threads):
+    run_side_by_side([lambda: torch.ones(1)] * 2, n_threads=2)  # the parent's workers exist
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:  # the inherited pool would take the jobs and never run them
+        assert pool.map_async(_side_by_side_sum, [0]).get(timeout=60) == [2.0]

@@ -21,6 +21,7 @@ same rows; only the threads that run them do.
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -37,6 +38,16 @@ def _pool() -> ThreadPoolExecutor:
     if _POOL is None:
         _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="mmsense-encoder")
     return _POOL
+
+
+def _forget_pool_in_child():
+    """A forked child has none of its parent's threads: a pool it inherited would take work
+    and never run it, so the child starts its own."""
+    global _POOL
+    _POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 
 class _WorkerState:
