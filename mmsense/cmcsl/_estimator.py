@@ -464,9 +464,10 @@ default="auto"
 
     def _per_modality(self, calls):
         """``[func(*args) for func, *args in calls]``, in ``n_jobs`` threads where allowed."""
-        inner = self.estimator if self.estimator is not None else TorchMLPClassifier()
-        # mmsense's torch estimators set torch's process-wide seed and thread count
-        n_jobs = 1 if isinstance(inner, NeuralEstimatorMixin) else self.n_jobs
+        # mmsense's torch estimators (None: the default MLP) set torch's process-wide seed
+        # and thread count
+        torch_inner = self.estimator is None or isinstance(self.estimator, NeuralEstimatorMixin)
+        n_jobs = 1 if torch_inner else self.n_jobs
         return Parallel(n_jobs=n_jobs, prefer="threads")(
             delayed(func)(*args) for func, *args in calls)
 
