@@ -28,6 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 
 from mmsense.datasets import load_msa_transcripts, make_multimodal_sentiment
+from mmsense.nn import torch_threads
 from mmsense.preprocessing import ModalityScaler
 
 # Private mmsense names. The benchmarks import them from here and nowhere else,
@@ -61,7 +62,7 @@ __all__ = [
     "resolve", "SCORE_JITTER_SD", "CLI_COMMANDS", "DECAutoencoder", "architecture", "shared_data_candidates",
     # the machine
     "load_average", "reset_peak_rss", "peak_rss_mib", "timed", "median_seconds",
-    "distance_product_seconds",
+    "gemm_rate", "distance_product_seconds",
     # CMU-MOSI
     "MOSI_SIZES", "CACHE_ROOT", "TEXT_CACHE_DIR", "mosi_text_features", "by_split",
     "mosi_size_split",
@@ -127,6 +128,15 @@ def median_seconds(func, repeats):
         wall.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     return statistics.median(wall), statistics.median(cpu)
+
+
+def gemm_rate(repeats, size=1024):
+    """float32 FLOP per CPU second of a ``size``-square matrix product on one thread: the
+    machine's matrix-product peak, against which skinnier products are read."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    with torch_threads(1):
+        a @ b
+        return 2 * size**3 / median_seconds(lambda: a @ b, repeats)[1]
 
 
 def distance_product_seconds(Z, seeds, chunk_size, device="cpu") -> float:

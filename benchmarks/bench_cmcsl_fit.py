@@ -21,7 +21,9 @@ threads, one modality each.
 Each repeat times the floors, ``fit`` and ``predict`` one after the other, so a
 change of load hits all of them; the table gives medians over repeats, the ratio
 is the median of the per-repeat ratios. CPU seconds (all threads of the process)
-are the steadier figure while other jobs load the machine. Peak extra memory is
+are the steadier figure while other jobs load the machine; their kernel share is
+mostly the first touch of fresh memory (page faults), which varies from run to run
+on a virtual machine. Peak extra memory is
 the rise of the process's peak resident memory during the call, as a multiple of
 the size of X.
 
@@ -33,6 +35,7 @@ the size of X.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 
@@ -62,17 +65,24 @@ def make_data(n_samples, n_modalities, n_features, n_labeled, n_classes, seed=0)
 
 
 def timed_with_memory(func):
-    """``((wall s, CPU s), peak extra MiB, result)`` of one call of ``func()``."""
+    """``((wall s, CPU s, kernel CPU s), peak extra MiB, result)`` of one call of ``func()``.
+
+    CPU seconds are the process's, user and kernel (all threads); the kernel's share is
+    mostly first touches of freshly allocated memory (page faults), whose cost varies from
+    run to run on a virtual machine.
+    """
     reset_peak_rss()
     base = peak_rss_mib()
-    start, start_cpu = time.perf_counter(), time.process_time()
+    start, start_cpu = time.perf_counter(), os.times()
     result = func()
-    seconds = (time.perf_counter() - start, time.process_time() - start_cpu)
+    end_cpu = os.times()
+    kernel = end_cpu.system - start_cpu.system
+    seconds = (time.perf_counter() - start, end_cpu.user - start_cpu.user + kernel, kernel)
     return seconds, peak_rss_mib() - base, result
 
 
 def wall_and_cpu(func):
-    """``(wall s, CPU s)`` of one call of ``func()``."""
+    """``(wall s, CPU s, kernel CPU s)`` of one call of ``func()``."""
     return timed_with_memory(func)[0]
 
 
@@ -116,7 +126,7 @@ def report(runs, X):
     """One row per call: medians over the repeats, ratios to the floor (wall and CPU)."""
     print(md_header(["call", "median s", "floor median s", "ratio to floor",
                      "ratios per repeat", "CPU s", "floor CPU s", "CPU ratio",
-                     "peak extra memory, x size of X"]))
+                     "kernel CPU s (floor)", "peak extra memory, x size of X"]))
     for call in ("fit", "predict"):
         floor = f"{call} floor"
         ratios = [r[call][0] / max(r[floor][0], 1e-9) for r in runs]
@@ -127,7 +137,9 @@ def report(runs, X):
                       f"{statistics.median(ratios):.2f}", " ".join(f"{q:.2f}" for q in ratios),
                       f"{statistics.median(r[call][1] for r in runs):.2f}",
                       f"{statistics.median(r[floor][1] for r in runs):.2f}",
-                      f"{statistics.median(cpu_ratios):.2f}", f"{peak:.2f}"]))
+                      f"{statistics.median(cpu_ratios):.2f}",
+                      f"{statistics.median(r[call][2] for r in runs):.2f} "
+                      f"({statistics.median(r[floor][2] for r in runs):.2f})", f"{peak:.2f}"]))
 
 
 def fit_steps(X, y, spec, n_classes, chunk_size, device):
@@ -160,10 +172,10 @@ def timed_step(func):
 
 def report_steps(step_runs):
     print("\nthe fit's steps, one at a time (medians over the repeats):")
-    print(md_header(["step", "median s", "CPU s"]))
+    print(md_header(["step", "median s", "CPU s", "kernel CPU s"]))
     for step in step_runs[0]:
-        print(md_row([step, f"{statistics.median(r[step][0] for r in step_runs):.2f}",
-                      f"{statistics.median(r[step][1] for r in step_runs):.2f}"]))
+        print(md_row([step] + [f"{statistics.median(r[step][i] for r in step_runs):.2f}"
+                               for i in range(3)]))
 
 
 def parse_args(argv=None):

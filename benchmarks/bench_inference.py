@@ -42,7 +42,8 @@ from mmsense import (
 from mmsense.datasets import make_multimodal_sentiment
 from mmsense.nn import batch_of, predict_batches, torch_threads
 
-from ._common import load_average, median_seconds, network_inputs, parse_modalities
+from ._common import (gemm_rate, load_average, median_seconds, network_inputs,
+                      parse_modalities)
 
 MOSI_SPEC = {"text": 768, "audio": (375, 5), "vision": (500, 20)}
 GEMM_SIZE = 1024
@@ -53,14 +54,6 @@ def rows_per_second(call, n_rows, repeats):
     """Rows per wall-clock second and per CPU second of ``call()`` (medians)."""
     wall, cpu = median_seconds(call, repeats)
     return n_rows / wall, n_rows / cpu
-
-
-def gemm_rate(repeats, size=GEMM_SIZE):
-    """float32 FLOP per CPU second of a ``size``-square matrix product on one thread."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    with torch_threads(1):
-        a @ b
-        return 2 * size**3 / median_seconds(lambda: a @ b, repeats)[1]
 
 
 def _sdpa_flops(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs):
@@ -204,7 +197,7 @@ def main(argv=None):
                         help="estimators to run (names as printed, e.g. MMRestRegressor)")
     args = parser.parse_args(argv)
     data_spec = MOSI_SPEC if args.spec == "mosi" else None
-    rate = gemm_rate(args.repeats)
+    rate = gemm_rate(args.repeats, GEMM_SIZE)
     print(f"{load_average()}, {os.cpu_count()} CPUs; medians of {args.repeats} runs, "
           f"{args.n_samples} rows, {args.spec} modalities; float32 {GEMM_SIZE}^3 matrix "
           f"product on 1 thread: {rate / 1e9:.1f} GFLOP per CPU second")

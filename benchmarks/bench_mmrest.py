@@ -41,8 +41,9 @@ from sklearn.svm import SVR
 from sklearn.utils import Bunch
 
 from benchmarks._common import (MOSI_SIZES, add_data_dir_option, add_device_option,
-                                add_seed_options, add_threads_option, by_split, load_average,
-                                make_parser, median_seconds, mosi_size_split, mosi_text_features,
+                                add_seed_options, add_threads_option, by_split, gemm_rate,
+                                load_average, make_parser, median_seconds, mosi_size_split,
+                                mosi_text_features,
                                 modality_input, network_inputs, parse_modalities, peak_rss_mib,
                                 reset_peak_rss, seed_range, timed)
 from benchmarks._reference_mmrest import ReferenceTrainer
@@ -149,9 +150,7 @@ def encoder_floor(reg, data, repeats, flushed=True, only=None):
     X = data.train[0]
     specs = parse_modalities(data.spec, X.shape[1])
     inputs = network_inputs(X, specs)
-    cost = sum(data.train_lengths[s.name] / s.n_steps for s in specs if s.is_sequence)
-    torch.manual_seed(0)
-    batches = list(LengthBuckets(cost, reg.batch_size))
+    batches = epoch_batches(reg, data, specs)
     encoders = reg.net_.module_.encoders.train()
     spec = next((s for s in specs if s.name == only), None)
 
@@ -169,6 +168,57 @@ def encoder_floor(reg, data, repeats, flushed=True, only=None):
     with torch_threads(threads), (flush_denormals() if flushed else nullcontext()), \
             side_by_side(encoders, training=True):
         return median_seconds(one_pass, repeats)
+
+
+def epoch_batches(reg, data, specs):
+    """One epoch's training batches (row indices), length-bucketed as a fit forms them."""
+    cost = sum(data.train_lengths[s.name] / s.n_steps for s in specs if s.is_sequence)
+    torch.manual_seed(0)
+    return list(LengthBuckets(cost, reg.batch_size))
+
+
+def recurrence_products(reg, data, repeats, name):
+    """``(median wall s, FLOPs, products)`` of the matrix products that the ``name`` LSTM's
+    training pass over one epoch's batches must run one after another, on one thread.
+
+    Per batch of ``b`` rows trimmed to its longest sequence of ``T`` steps, with hidden
+    size ``H``: ``T`` forward products ``h @ W_hh^T`` (b x H by H x 4H) and ``T`` backward
+    products ``dgates @ W_hh`` (b x 4H by 4H x H), each needing the one before; the input
+    projection and the three weight and input gradients are one product each over all
+    steps. Issued from Python into preallocated outputs with nothing between them: an LSTM
+    kernel adds the gate arithmetic between the products (and this loop's Python calls are
+    part of the figure, as they would be of any implementation in Python).
+    """
+    X = data.train[0]
+    specs = parse_modalities(data.spec, X.shape[1])
+    lstm = reg.net_.module_.encoders.encoders[name].lstm
+    hidden, n_in = lstm.hidden_size, lstm.input_size
+    lengths = data.train_lengths[name]
+    shapes = [(len(rows), max(int(lengths[rows].max()), 1))
+              for rows in epoch_batches(reg, data, specs)]
+    w_hh, w_ih = torch.randn(hidden, 4 * hidden), torch.randn(n_in, 4 * hidden)
+    most = max(rows * steps for rows, steps in shapes)  # buffers sliced per batch
+    x, all_gates, all_h = (torch.randn(most, n_in), torch.randn(most, 4 * hidden),
+                           torch.randn(most, hidden))
+    h, gates = torch.randn(reg.batch_size, hidden), torch.empty(reg.batch_size, 4 * hidden)
+
+    w_hh_t = w_hh.T
+
+    def one_pass():
+        for rows, steps in shapes:
+            n, h_b, gates_b = rows * steps, h[:rows], gates[:rows]
+            x[:n] @ w_ih
+            for _ in range(steps):
+                torch.mm(h_b, w_hh, out=gates_b)
+            for _ in range(steps):
+                torch.mm(gates_b, w_hh_t, out=h_b)
+            all_gates[:n].T @ x[:n], all_gates[:n].T @ all_h[:n], all_gates[:n] @ w_ih.T
+
+    flops = sum(2 * rows * steps * 4 * hidden * (2 * hidden + 3 * n_in + hidden)
+                for rows, steps in shapes)
+    products = sum(2 * steps + 4 for _, steps in shapes)
+    with torch_threads(1), torch.no_grad():
+        return median_seconds(one_pass, repeats)[0], flops, products
 
 
 def longest_encoder(reg, data, repeats):
@@ -215,6 +265,7 @@ def bench_speed(args):
           f"audio and vision encoders run side by side), {load_average()}")
     print(f"{'case':<52} {'s/epoch':>8} {'CPU s/epoch':>12} {'floor s':>8} {'CPU floor s':>12}"
           f" {'epoch/floor':>12} {'wall ratio':>10}", flush=True)
+    rate = gemm_rate(args.repeats)
     ours = {}
     for name, params in [("MMRest, defaults (LSTM width 32)", {}),
                          ("MMRest, LSTM width 64", {"lstm_hidden_dim": 64})]:
@@ -224,6 +275,11 @@ def bench_speed(args):
         slowest, alone = longest_encoder(reg, data, args.repeats)
         print(f"   the slowest encoder ({slowest}) alone on one thread: {alone:.2f} s; "
               f"epoch / that: {wall / alone:.2f}", flush=True)
+        chain, flops, products = recurrence_products(reg, data, args.repeats, slowest)
+        print(f"   its LSTM recurrence's matrix products alone ({products} products, one "
+              f"after another, one thread): {chain:.2f} s, {flops / chain / 1e9:.1f} GFLOP/s "
+              f"against {rate / 1e9:.0f} on a 1024-square product; that encoder / them: "
+              f"{alone / chain:.2f}", flush=True)
         ours[name] = (wall, cpu)
         kept = encoder_floor(reg, data, args.repeats, flushed=False)[1]
         print(f"   the floor with denormals kept: {kept:.2f} CPU s ({kept / floor[1]:.1f}x)",
