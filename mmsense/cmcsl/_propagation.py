@@ -60,13 +60,26 @@ def _chunks(n: int, chunk_size: int):
         yield lo, min(lo + chunk_size, n)
 
 
-def _partial_sq_distances(x: torch.Tensor, c: torch.Tensor, c_sq: torch.Tensor) -> torch.Tensor:
-    """``|c|^2 - 2 x.c`` for every row/centroid pair: the squared distance less ``|x|^2``.
+class _PartialSqDistances:
+    """``|c|^2 - 2 x.c`` for every row of a chunk and every centroid: the squared
+    distances less ``|x|^2``.
 
     ``|x|^2`` is the same for every centroid of a row, so it is added only after
-    the minimum over centroids is taken, saving a pass over the big matrix.
+    the minimum over centroids is taken, saving a pass over the big matrix. Every
+    chunk's matrix is written into one buffer: a fresh chunk-sized matrix would be
+    fresh memory each time, whose first touch (page faults) cost as much as the
+    product itself on a virtual machine (benchmarks/results/cmcsl.md).
     """
-    return torch.addmm(c_sq[None, :], x, c.T, beta=1.0, alpha=-2.0)
+
+    def __init__(self, c: torch.Tensor, chunk_rows: int):
+        self.c = c
+        self.c_sq = _row_sq_norms(c)[None, :]
+        self.buffer = torch.empty((chunk_rows, c.shape[0]), dtype=c.dtype, device=c.device)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """The chunk's matrix, a view of the buffer valid until the next call."""
+        out = self.buffer[: x.shape[0]]
+        return torch.addmm(self.c_sq, x, self.c.T, beta=1.0, alpha=-2.0, out=out)
 
 
 def _row_sq_norms(x: torch.Tensor) -> torch.Tensor:
@@ -100,10 +113,10 @@ def class_distances(X, centroids, centroid_labels, n_classes, *, chunk_size, dev
     bounds = np.r_[0, np.cumsum(counts)]
     present = np.flatnonzero(counts)
     c = torch.as_tensor(np.asarray(centroids, dtype=X.dtype)[order], device=device)
-    c_sq = _row_sq_norms(c)
+    partial_sq_distances = _PartialSqDistances(c, min(chunk_size, X.shape[0]))
     for lo, hi in _chunks(X.shape[0], chunk_size):
         x = torch.as_tensor(X[lo:hi]).to(device)
-        partial = _partial_sq_distances(x, c, c_sq)
+        partial = partial_sq_distances(x)
         mins = torch.stack([partial[:, bounds[k]:bounds[k + 1]].amin(dim=1) for k in present],
                            dim=1)
         d = (mins + _row_sq_norms(x)[:, None]).clamp_min_(0.0).sqrt_()
@@ -113,11 +126,11 @@ def class_distances(X, centroids, centroid_labels, n_classes, *, chunk_size, dev
 
 def _assign(X, c, chunk_size, device) -> np.ndarray:
     """Index of the nearest centroid for every row."""
-    c_sq = _row_sq_norms(c)
+    partial_sq_distances = _PartialSqDistances(c, min(chunk_size, X.shape[0]))
     out = np.empty(X.shape[0], dtype=np.int64)
     for lo, hi in _chunks(X.shape[0], chunk_size):
         x = torch.as_tensor(X[lo:hi]).to(device)
-        out[lo:hi] = _partial_sq_distances(x, c, c_sq).argmin(dim=1).cpu().numpy()
+        out[lo:hi] = partial_sq_distances(x).argmin(dim=1).cpu().numpy()
     return out
 
 
@@ -125,8 +138,11 @@ def _update(X, assignment, c, chunk_size, device) -> torch.Tensor:
     """Mean of each cluster's rows; an empty cluster keeps its previous centroid."""
     sums = torch.zeros(c.shape, dtype=torch.float64, device=device)
     counts = torch.zeros(c.shape[0], dtype=torch.float64, device=device)
+    # one float64 buffer for every chunk (fresh memory per chunk costs page faults)
+    buffer = torch.empty((min(chunk_size, X.shape[0]), X.shape[1]), dtype=torch.float64,
+                         device=device)
     for lo, hi in _chunks(X.shape[0], chunk_size):
-        rows = torch.as_tensor(X[lo:hi]).to(device, torch.float64)
+        rows = buffer[: hi - lo].copy_(torch.as_tensor(X[lo:hi]))
         idx = torch.as_tensor(assignment[lo:hi], device=device)
         sums.index_add_(0, idx, rows)
         counts.index_add_(0, idx, torch.ones_like(idx, dtype=torch.float64))
