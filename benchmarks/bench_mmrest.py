@@ -22,6 +22,8 @@ Usage::
     python -m benchmarks.bench_mmrest --part ablation --seeds 5   # paired, synthetic
     python -m benchmarks.bench_mmrest --part speed --fit-threads 2 --threads 2
     python -m benchmarks.bench_mmrest --part threads --repeats 5   # n_threads 1 against 2
+    python -m benchmarks.bench_mmrest --part allocator --fit-threads 2 --repeats 5
+        # torch's default CPU allocations against THP_MEM_ALLOC_ENABLE=1, a process per fit
 
 3. ``--part ablation``: the ablation table on MOSI-size synthetic tri-modal data, whose
    generator has real sentiment clusters, paired by seed (see ``paired_ablation``).
@@ -29,9 +31,15 @@ Usage::
 
 from __future__ import annotations
 
+import json
+import os
+import resource
 import statistics
+import subprocess
+import sys
 import time
 from contextlib import nullcontext
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -52,6 +60,9 @@ from mmsense.datasets import make_multimodal_sentiment
 from mmsense.nn import LengthBuckets, batch_of, flush_denormals, side_by_side, torch_threads
 
 MOSI_SPEC = {"text": 768, "audio": (375, 5), "vision": (500, 20)}
+ROOT = Path(__file__).resolve().parents[1]
+# PyTorch's switch for 2 MiB-aligned, huge-page-advised CPU allocations of 2 MiB or more
+THP_SWITCH = "THP_MEM_ALLOC_ENABLE"
 SHOWN = ("mae", "corr", "acc7", "acc5", "acc2_non0", "f1_non0")
 
 MMREST_VARIANTS = [
@@ -108,13 +119,17 @@ def bench_synthetic(args):
 
 
 class EpochCPU(Callback):
-    """Process CPU seconds of every epoch: steadier than wall time while others load the CPU."""
+    """Process CPU seconds of every epoch: steadier than wall time while others load the CPU;
+    and the process's minor page faults (first touches of fresh memory) per epoch."""
 
     def on_epoch_begin(self, net, **kwargs):
         self.start_ = time.process_time()
+        self.start_faults_ = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
     def on_epoch_end(self, net, **kwargs):
         self.seconds_ = getattr(self, "seconds_", []) + [time.process_time() - self.start_]
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - self.start_faults_
+        self.faults_ = getattr(self, "faults_", []) + [faults]
 
 
 def speed_data(args):
@@ -130,15 +145,17 @@ def speed_data(args):
                  valid_lengths={k: v[cut:] for k, v in latent.lengths.items()})
 
 
-def timed_mmrest_fit(data, args, **params):
-    """Fit with ``args.epochs`` epochs; ``(reg, median s/epoch, median CPU s/epoch)``."""
+def timed_mmrest_fit(data, args, with_faults=False, **params):
+    """Fit with ``args.epochs`` epochs; ``(reg, median s/epoch, median CPU s/epoch)``, and
+    the median page faults per epoch last ``with_faults``."""
     clock = EpochCPU()
     reg = MMRestRegressor(modalities=data.spec, max_epochs=args.epochs, patience=None,
                           device="cpu", random_state=0, n_threads=args.fit_threads,
                           callbacks=[("cpu_clock", clock)], **params)
     reg.fit(*data.train, validation_data=data.valid)
-    return (reg, statistics.median(row["dur"] for row in reg.history_),
-            statistics.median(clock.seconds_))
+    figures = (reg, statistics.median(row["dur"] for row in reg.history_),
+               statistics.median(clock.seconds_))
+    return figures + (statistics.median(clock.faults_),) if with_faults else figures
 
 
 def encoder_floor(reg, data, repeats, flushed=True, only=None):
@@ -393,11 +410,57 @@ def bench_threads(args):
           f"{statistics.median(p[1] / p[2] for p in pairs):.2f} ({load_average()})")
 
 
+def bench_allocator(args):
+    """Epochs with torch's default CPU allocations against ``THP_MEM_ALLOC_ENABLE=1``, each
+    fit in a fresh process (torch reads the switch once), the two alternating.
+
+    Without the switch, glibc gives allocations above 32 MiB (an LSTM's training
+    workspace at MOSI's lengths is one) fresh pages on every call and takes them back
+    on free, so every training step pays a page fault per 4 KiB page of it; with it,
+    torch asks for 2 MiB pages.
+    """
+    print(f"\n== allocator: the speed part's data and defaults, n_threads={args.fit_threads}, "
+          f"{args.epochs} epochs per fit, {args.repeats} pairs of fits, each in its own "
+          f"process, {load_average()}")
+    settings = {"default": None, f"{THP_SWITCH}=1": "1"}
+    runs = {name: [] for name in settings}
+    for _ in range(args.repeats):
+        for name, value in settings.items():
+            env = {k: v for k, v in os.environ.items() if k != THP_SWITCH}
+            if value is not None:
+                env[THP_SWITCH] = value
+            command = [sys.executable, "-m", "benchmarks.bench_mmrest", "--part", "one-fit",
+                       "--epochs", str(args.epochs), "--fit-threads", str(args.fit_threads),
+                       "--threads", str(args.threads), "--spec", args.spec,
+                       "--rows", str(args.rows)]
+            done = subprocess.run(command, env=env, cwd=ROOT, check=True, text=True,
+                                  capture_output=True)
+            runs[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
+            print(f"   {name:<24} s/epoch {runs[name][-1]['s_per_epoch']:.2f}, page faults "
+                  f"per epoch {runs[name][-1]['faults_per_epoch']:,.0f}", flush=True)
+    default, switched = (runs[name] for name in settings)
+    ratios = [a["s_per_epoch"] / b["s_per_epoch"] for a, b in zip(default, switched)]
+    for name, figures in runs.items():
+        wall = statistics.median(f["s_per_epoch"] for f in figures)
+        faults = statistics.median(f["faults_per_epoch"] for f in figures)
+        print(f"median, {name:<24} s/epoch {wall:.2f}, page faults per epoch {faults:,.0f}")
+    print(f"default / {THP_SWITCH}=1: median {statistics.median(ratios):.2f} over the pairs "
+          f"({load_average()})")
+
+
+def one_fit(args):
+    """One fit of the speed part's data; its per-epoch medians as one JSON line (the unit
+    ``--part allocator`` runs in a process of its own)."""
+    _, wall, cpu, faults = timed_mmrest_fit(speed_data(args), args, with_faults=True)
+    print(json.dumps({"s_per_epoch": wall, "cpu_s_per_epoch": cpu, "faults_per_epoch": faults}))
+
+
 def parse_args(argv=None):
     parser = make_parser(__doc__)
     parser.add_argument("--part", choices=("all", "synthetic", "mosi", "ablation", "speed",
-                                           "threads"),
-                        default="all")
+                                           "threads", "allocator", "one-fit"),
+                        default="all", help="one-fit: one fit's figures as JSON (what "
+                                            "--part allocator runs in each process)")
     parser.add_argument("--spec", choices=("mosi", "small"), default="mosi",
                         help="speed part: MOSI's widths and 375/500 steps, or the generator's "
                              "small default modalities (a quick check)")
@@ -433,6 +496,10 @@ def main(argv=None):
         bench_speed(args)
     if args.part == "threads":
         bench_threads(args)
+    if args.part == "allocator":
+        bench_allocator(args)
+    if args.part == "one-fit":
+        one_fit(args)
 
 
 if __name__ == "__main__":

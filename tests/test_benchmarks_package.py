@@ -124,6 +124,8 @@ SMOKE_RUNS = [
     ("bench_mmrest", ["--part", "speed", "--spec", "small", "--rows", "70", "--epochs", "1",
                       "--reference-epochs", "1", "--repeats", "1"],
      "reference / MMRest, LSTM width 64"),
+    ("bench_mmrest", ["--part", "allocator", "--spec", "small", "--rows", "70", "--epochs",
+                      "1", "--repeats", "1"], "default / THP_MEM_ALLOC_ENABLE=1: median"),
     ("bench_inference", ["--n-samples", "60", "--repeats", "1"], "MMRestRegressor.predict"),
     ("bench_missing_modalities", ["--estimators", "cmcsl-gnb", "--n-samples", "200",
                                   "--fractions", "0.3", "--seeds", "1"],
