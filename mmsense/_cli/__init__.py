@@ -22,6 +22,12 @@ class CommandError(Exception):
     """A user mistake: printed as one line, exit status 2, no traceback."""
 
 
+# PyTorch's switch for huge-page CPU allocations of 2 MiB and more, off in torch by default
+# because it can raise memory use a little. Without it, glibc maps an LSTM's training
+# workspace afresh on every call (above 32 MiB at MOSI's lengths) and every training step
+# page-faults through it: MMRest epochs were 1.16x slower (benchmarks/results/mmrest.md).
+TORCH_HUGE_PAGES = "THP_MEM_ALLOC_ENABLE"
+
 # Values of every --split option ("all": every row).
 SPLITS = ("train", "valid", "test", "all")
 
@@ -65,6 +71,17 @@ def _run_with_short_warnings(args):
         args.run(args)
     finally:
         warnings.formatwarning = saved
+
+
+def console_main():
+    """``python -m mmsense`` and the ``mmsense`` script: :func:`main` in a process of its own.
+
+    The command line owns its process, so it turns on PyTorch's huge-page CPU
+    allocations there unless the user set ``THP_MEM_ALLOC_ENABLE`` (0 turns them off);
+    a library import leaves the process's allocator alone.
+    """
+    os.environ.setdefault(TORCH_HUGE_PAGES, "1")
+    return main()
 
 
 def main(argv=None):
