@@ -50,10 +50,10 @@ from sklearn.utils import Bunch
 
 from benchmarks._common import (MOSI_SIZES, add_data_dir_option, add_device_option,
                                 add_seed_options, add_threads_option, by_split, gemm_rate,
-                                load_average, make_parser, median_seconds, mosi_size_split,
-                                mosi_text_features,
-                                modality_input, network_inputs, parse_modalities, peak_rss_mib,
-                                reset_peak_rss, seed_range, timed)
+                                load_average, make_parser, median_seconds, modality_input,
+                                mosi_size_split, mosi_text_features, network_inputs,
+                                parse_modalities, peak_rss_mib, reset_peak_rss, seed_range,
+                                timed)
 from benchmarks._reference_mmrest import ReferenceTrainer
 from mmsense import MMRestRegressor, msa_report
 from mmsense.datasets import make_multimodal_sentiment
@@ -218,7 +218,6 @@ def recurrence_products(reg, data, repeats, name):
     x, all_gates, all_h = (torch.randn(most, n_in), torch.randn(most, 4 * hidden),
                            torch.randn(most, hidden))
     h, gates = torch.randn(reg.batch_size, hidden), torch.empty(reg.batch_size, 4 * hidden)
-
     w_hh_t = w_hh.T
 
     def one_pass():

@@ -67,8 +67,9 @@ class _PartialSqDistances:
     ``|x|^2`` is the same for every centroid of a row, so it is added only after
     the minimum over centroids is taken, saving a pass over the big matrix. Every
     chunk's matrix is written into one buffer: a fresh chunk-sized matrix would be
-    fresh memory each time, whose first touch (page faults) cost as much as the
-    product itself on a virtual machine (benchmarks/results/cmcsl.md).
+    fresh memory each time, and first touches of fresh memory are slow on virtual
+    machines (the buffer cut a fit's kernel time from 1.76 to 1.42 CPU s,
+    benchmarks/results/cmcsl.md).
     """
 
     def __init__(self, c: torch.Tensor, chunk_rows: int):
