@@ -3,6 +3,8 @@
 * the machine: load average (the CPU is shared, so every timing states it),
   peak resident memory, one timed call; the floor of CMCSL's propagation (its
   distance product alone, which bench_cmcsl and bench_cmcsl_fit compare with);
+  whether the kernel reports free memory to a hypervisor (which makes fresh memory
+  slow to touch again), and a way to hand the next call memory that is still backed;
 * CMU-MOSI: split sizes, the TextEmbedder cache folder, the embedded transcripts;
 * the DEC benchmark data (:class:`Task`): splits scaled on train, features pooled
   over real steps, labels hidden per class, the sklearn semi-supervised baselines;
@@ -62,7 +64,8 @@ __all__ = [
     "resolve", "SCORE_JITTER_SD", "CLI_COMMANDS", "DECAutoencoder", "architecture", "shared_data_candidates",
     # the machine
     "load_average", "reset_peak_rss", "peak_rss_mib", "timed", "median_seconds",
-    "gemm_rate", "distance_product_seconds",
+    "gemm_rate", "distance_product_seconds", "free_page_reporting", "reported_mib",
+    "touch_and_release",
     # CMU-MOSI
     "MOSI_SIZES", "CACHE_ROOT", "TEXT_CACHE_DIR", "mosi_text_features", "by_split",
     "mosi_size_split",
@@ -154,6 +157,47 @@ def distance_product_seconds(Z, seeds, chunk_size, device="cpu") -> float:
         torch.cuda.synchronize()
     del product
     return time.perf_counter() - start
+
+
+# Linux's free page reporting (virtio-balloon): free memory blocks of 2**order pages that
+# stay free for a couple of seconds are reported to the hypervisor, which takes them back;
+# the next touch of each page then waits for the host to back it again.
+PAGE_REPORTING = Path("/sys/module/page_reporting/parameters")
+BALLOON_DEVICES = Path("/sys/bus/virtio/drivers/virtio_balloon")
+
+
+def free_page_reporting() -> str:
+    """One line: does this machine's kernel report free memory to a hypervisor?"""
+    try:
+        order = int((PAGE_REPORTING / "page_reporting_order").read_text())
+        balloons = [p.name for p in BALLOON_DEVICES.iterdir() if p.name.startswith("virtio")]
+    except (OSError, ValueError):
+        return "free page reporting to a hypervisor: not found"
+    if not balloons:
+        return "free page reporting to a hypervisor: built in, but no virtio balloon device"
+    return (f"free page reporting to a hypervisor: on (virtio balloon, free blocks of "
+            f"{4 << order} KiB and more): memory left free for a few seconds is slow to touch "
+            f"again")
+
+
+def reported_mib() -> float:
+    """MiB of free memory this kernel has reported to its hypervisor since boot; NaN where the
+    kernel does not count them (the counter is not in every kernel)."""
+    try:
+        return int((PAGE_REPORTING / "reported_kib").read_text()) / 1024
+    except (OSError, ValueError):
+        return float("nan")
+
+
+def touch_and_release(nbytes: int) -> None:
+    """Write ``nbytes`` of fresh memory and give it back at once.
+
+    The next call's fresh memory then comes from pages the hypervisor still backs, as it
+    would on a machine without free page reporting: two calls timed one after the other
+    pay alike for their fresh memory, whatever either left free.
+    """
+    if nbytes > 0:
+        np.empty(nbytes, dtype=np.uint8).fill(1)
 
 
 # ------------------------------------------------------------------ CMU-MOSI

@@ -18,10 +18,18 @@ vectors as one contiguous float32 array):
 The fit is also set against its floor plus a plain copy of the preprocessed features into
 fresh memory (what any fit must at least write for its classifiers), timed in each repeat
 right after the fit has freed its own, as the fit runs right after the floor has freed its
-memory (memory just given back is slow to touch again on a virtual machine).
+memory.
 
 With ``--n-jobs``, the fit's and the floors' GaussianNB work alike run in that many
 threads, one modality each.
+
+On a virtual machine whose kernel reports free memory to the hypervisor (the header
+says), fresh memory costs more the longer it was left free: the host must back each
+page again. A call then pays for what the call before it left free, and the fit, which
+needs 800 MiB more fresh memory than its floor, pays most. ``--warm-memory GIB`` writes
+and frees that much memory right before every timed call, so that each call draws on
+memory the host still backs, as on a machine without the reporting; ``--memory-probe``
+shows the effect: the time to fill the size of X after 0, 2 and 5 idle seconds.
 
 Each repeat times the floors, ``fit`` and ``predict`` one after the other, so a
 change of load hits all of them; the table gives medians over repeats, the ratio
@@ -36,6 +44,9 @@ the size of X.
     python -m benchmarks.bench_cmcsl_fit --n-samples 20000    # a quick look
     python -m benchmarks.bench_cmcsl_fit --steps              # and the fit's steps one by one
     python -m benchmarks.bench_cmcsl_fit --n-jobs 2           # GaussianNB fits in 2 threads
+    python -m benchmarks.bench_cmcsl_fit --warm-memory 3      # each call on backed memory
+    python -m benchmarks.bench_cmcsl_fit --memory-probe       # what idle memory costs here
+    python -m benchmarks.bench_cmcsl_fit --memory-probe 0 10  # after 0 and 10 idle seconds
 """
 
 from __future__ import annotations
@@ -49,10 +60,11 @@ import torch
 from joblib import Parallel, delayed
 from sklearn.naive_bayes import GaussianNB
 
-from benchmarks._common import (add_device_option, distance_product_seconds, load_average,
-                                make_parser, make_preprocessor, md_header, md_row,
-                                modality_vectors, peak_rss_mib, propagate, reset_peak_rss,
-                                validate_multimodal)
+from benchmarks._common import (add_device_option, distance_product_seconds,
+                                free_page_reporting, load_average, make_parser,
+                                make_preprocessor, md_header, md_row, modality_vectors,
+                                peak_rss_mib, propagate, reported_mib, reset_peak_rss,
+                                touch_and_release, validate_multimodal)
 from mmsense import CMCSLSelfLabeler
 
 
@@ -69,13 +81,15 @@ def make_data(n_samples, n_modalities, n_features, n_labeled, n_classes, seed=0)
     return X, y, spec
 
 
-def timed_with_memory(func):
+def timed_with_memory(func, warm_bytes=0):
     """``((wall s, CPU s, kernel CPU s), peak extra MiB, result)`` of one call of ``func()``.
 
     CPU seconds are the process's, user and kernel (all threads); the kernel's share is
     mostly first touches of freshly allocated memory (page faults), whose cost varies from
-    run to run on a virtual machine.
+    run to run on a virtual machine. ``warm_bytes`` of memory are written and freed first
+    (:func:`touch_and_release`).
     """
+    touch_and_release(warm_bytes)
     reset_peak_rss()
     base = peak_rss_mib()
     start, start_cpu = time.perf_counter(), os.times()
@@ -86,9 +100,9 @@ def timed_with_memory(func):
     return seconds, peak_rss_mib() - base, result
 
 
-def wall_and_cpu(func):
+def wall_and_cpu(func, warm_bytes=0):
     """``(wall s, CPU s, kernel CPU s)`` of one call of ``func()``."""
-    return timed_with_memory(func)[0]
+    return timed_with_memory(func, warm_bytes)[0]
 
 
 def floor_inputs(clf, X, y):
@@ -117,15 +131,20 @@ def predict_floor(clf, Zs, n_jobs=None):
         delayed(est.predict_proba)(Z) for est, Z in zip(clf.estimators_, Zs))
 
 
-def one_repeat(make_clf, X, y, floor_data, chunk_size, device, n_jobs=None):
-    """Floors, fit and predict once each: (wall s, CPU s) of each and peak extra MiB."""
+def one_repeat(make_clf, X, y, floor_data, chunk_size, device, n_jobs=None, warm_bytes=0):
+    """Floors, fit and predict once each: (wall s, CPU s) of each and peak extra MiB;
+    ``warm_bytes`` of memory written and freed before each call."""
     out = {"fit floor": wall_and_cpu(lambda: fit_floor(*floor_data, chunk_size, device,
-                                                       n_jobs))}
-    out["fit"], out["fit MiB"], clf = timed_with_memory(lambda: make_clf().fit(X, y))
+                                                       n_jobs), warm_bytes)}
+    out["fit"], out["fit MiB"], clf = timed_with_memory(lambda: make_clf().fit(X, y),
+                                                        warm_bytes)
     # right after the fit has freed its own features, as the fit ran right after the floor
-    out["features write"] = wall_and_cpu(lambda: [Z.copy() for Z in floor_data[0]])
-    out["predict floor"] = wall_and_cpu(lambda: predict_floor(clf, floor_data[0], n_jobs))
-    out["predict"], out["predict MiB"], _ = timed_with_memory(lambda: clf.predict(X))
+    out["features write"] = wall_and_cpu(lambda: [Z.copy() for Z in floor_data[0]],
+                                         warm_bytes)
+    out["predict floor"] = wall_and_cpu(lambda: predict_floor(clf, floor_data[0], n_jobs),
+                                        warm_bytes)
+    out["predict"], out["predict MiB"], _ = timed_with_memory(lambda: clf.predict(X),
+                                                              warm_bytes)
     return out
 
 
@@ -159,12 +178,17 @@ def report(runs, X):
           + ")")
 
 
-def fit_steps(X, y, spec, n_classes, chunk_size, device):
+def fit_steps(X, y, spec, n_classes, chunk_size, device, warm_bytes=0):
     """The fit's steps one at a time, ``{step: (wall s, CPU s, kernel CPU s)}``, with two
     references: a plain copy of each modality's columns (the least a preprocessing that writes its
     result can cost) and the distance products (the floor's part of the propagation)."""
     holder = CMCSLSelfLabeler(modalities=spec)
     steps = {}
+
+    def timed_step(func):
+        seconds, _, result = timed_with_memory(func, warm_bytes)
+        return seconds, result
+
     steps["validate_multimodal"], (Xv, _, specs) = timed_step(
         lambda: validate_multimodal(holder, X, y))
     vectors = list(modality_vectors(Xv, specs).values())
@@ -181,18 +205,32 @@ def fit_steps(X, y, spec, n_classes, chunk_size, device):
     return steps
 
 
-def timed_step(func):
-    """``((wall s, CPU s), result)`` of one call of ``func()``."""
-    seconds, _, result = timed_with_memory(func)
-    return seconds, result
-
-
 def report_steps(step_runs):
     print("\nthe fit's steps, one at a time (medians over the repeats):")
     print(md_header(["step", "median s", "CPU s", "kernel CPU s"]))
     for step in step_runs[0]:
         print(md_row([step] + [f"{statistics.median(r[step][i] for r in step_runs):.2f}"
                                for i in range(3)]))
+
+
+def memory_probe(nbytes, idles, repeats=3):
+    """Print the time to fill ``nbytes`` of fresh memory after the same amount was freed and
+    left idle for each of ``idles`` seconds (medians), with the MiB the kernel reported to
+    its hypervisor meanwhile."""
+    print(f"\nfilling {nbytes / 2**20:.0f} MiB of fresh memory after as much was freed and "
+          f"left idle (medians of {repeats}):")
+    print(md_header(["idle s", "fill s", "kernel CPU s", "MiB reported to the hypervisor"]))
+    for idle in idles:
+        runs = []
+        for _ in range(repeats):
+            touch_and_release(nbytes)
+            before = reported_mib()
+            time.sleep(idle)
+            reported = reported_mib() - before
+            runs.append(wall_and_cpu(lambda: touch_and_release(nbytes)) + (reported,))
+        print(md_row([idle, f"{statistics.median(r[0] for r in runs):.2f}",
+                      f"{statistics.median(r[2] for r in runs):.2f}",
+                      f"{statistics.median(r[3] for r in runs):.0f}"]))
 
 
 def parse_args(argv=None):
@@ -210,6 +248,12 @@ def parse_args(argv=None):
     p.add_argument("--n-jobs", type=int, default=None,
                    help="CMCSLSelfLabeler's n_jobs: the modalities' GaussianNB fitted and applied "
                         "in that many threads (the floors' GaussianNB work too)")
+    p.add_argument("--warm-memory", type=float, default=0.0, metavar="GIB",
+                   help="write and free this many GiB right before every timed call, so each "
+                        "draws on memory the hypervisor still backs (default 0)")
+    p.add_argument("--memory-probe", type=float, nargs="*", metavar="IDLE_S",
+                   help="also time filling the size of X with fresh memory after as much was "
+                        "freed and left idle this many seconds (default 0 2 5)")
     add_device_option(p, "cpu", "torch device of the propagation (and of its floor)")
     return p.parse_args(argv)
 
@@ -230,13 +274,19 @@ def main(argv=None):
           f"{args.features} float32 features ({X.nbytes / 2**20:.0f} MiB), {args.labeled} "
           f"labeled rows, {args.classes} classes, GaussianNB, device {args.device}, "
           f"torch threads {torch.get_num_threads()}, n_jobs {args.n_jobs}")
+    warm_bytes = int(args.warm_memory * 2**30)
+    print(f"{free_page_reporting()}; written and freed before every call: "
+          f"{args.warm_memory:g} GiB")
     print(f"before: {load_average()}", flush=True)
-    runs = [one_repeat(make_clf, X, y, floor_data, args.chunk_size, args.device, args.n_jobs)
+    runs = [one_repeat(make_clf, X, y, floor_data, args.chunk_size, args.device, args.n_jobs,
+                       warm_bytes)
             for _ in range(args.repeats)]
     report(runs, X)
     if args.steps:
-        report_steps([fit_steps(X, y, spec, args.classes, args.chunk_size, args.device)
-                      for _ in range(args.repeats)])
+        report_steps([fit_steps(X, y, spec, args.classes, args.chunk_size, args.device,
+                                warm_bytes) for _ in range(args.repeats)])
+    if args.memory_probe is not None:
+        memory_probe(X.nbytes, args.memory_probe or (0, 2, 5))
     print(f"after: {load_average()}")
 
 
