@@ -59,9 +59,10 @@ from mmsense.dec._pretrainer import architecture
 
 __all__ = [
     # private mmsense names, re-exported for the scripts
-    "modality_input", "modality_vectors", "network_inputs", "parse_modalities", "sequence_means", "split_modalities",
-    "validate_multimodal", "make_preprocessor", "propagate", "median_scale", "modality_scores",
-    "resolve", "SCORE_JITTER_SD", "CLI_COMMANDS", "DECAutoencoder", "architecture", "shared_data_candidates",
+    "modality_input", "modality_vectors", "network_inputs", "parse_modalities", "sequence_means",
+    "split_modalities", "validate_multimodal", "make_preprocessor", "propagate", "median_scale",
+    "modality_scores", "resolve", "SCORE_JITTER_SD", "CLI_COMMANDS", "DECAutoencoder",
+    "architecture", "shared_data_candidates",
     # the machine
     "load_average", "reset_peak_rss", "peak_rss_mib", "timed", "median_seconds",
     "gemm_rate", "distance_product_seconds", "free_page_reporting", "reported_mib",

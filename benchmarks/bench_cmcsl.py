@@ -16,7 +16,8 @@ minutes): every scenario, task and budget with GaussianNB
 (and the sklearn baselines); LogisticRegression and the MLP on the first
 scenario, binary task, budgets 1 and 5; the throughput at 1e4, 1e5 and 1e6
 rows, each also as a ratio to its floor, the float32 distance products alone
-(rows x seeds per modality) timed next to it in every repeat. ``--full`` runs every classifier everywhere (about an hour on 2 cores).
+(rows x seeds per modality) timed next to it in every repeat. ``--full`` runs
+every classifier everywhere (about an hour on 2 cores).
 The accuracy part runs torch on one thread (tiny matrices: a second thread only
 adds OpenMP overhead on a shared CPU); the throughput part uses all threads.
 

@@ -34,7 +34,7 @@ def make_X(rows, rng):
     X = rng.standard_normal((rows, width), dtype=np.float32)
     lengths = rng.integers(50, 501, size=rows)
     for start, d in ((768, 74), (768 + 500 * 74, 35)):
-        seq = X[:, start : start + 500 * d].reshape(rows, 500, d)
+        seq = X[:, start:start + 500 * d].reshape(rows, 500, d)
         seq[np.arange(500)[None, :] >= lengths[:, None]] = np.nan
     return X
 

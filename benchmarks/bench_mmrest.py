@@ -372,8 +372,8 @@ def paired_ablation(args):
         for name, params in MMREST_VARIANTS:
             reg = MMRestRegressor(modalities=spec, max_epochs=args.ablation_epochs,
                                   random_state=seed, **params)
-            results[name].append(msa_report(y_te, reg.fit(*train, validation_data=valid)
-                                             .predict(X_te)))
+            predicted = reg.fit(*train, validation_data=valid).predict(X_te)
+            results[name].append(msa_report(y_te, predicted))
     full = results[MMREST_VARIANTS[0][0]]
     print(f"{'variant':<38} {'MAE':>6} {'Acc-7':>6}  {'dMAE (vs full)':>16}  {'dAcc-7':>16}")
     for name, reports in results.items():

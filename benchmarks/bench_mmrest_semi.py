@@ -168,8 +168,8 @@ def print_table(records, fractions):
                     for m in MODELS}
         cells = ["{:8.3f} +- {:5.3f}".format(*mean_se([r["mae"] for r in by_model[m]]))
                  for m in MODELS]
-        diffs = {key: mean_se([s[key] - u[key] for s, u in zip(by_model["semi"],
-                                                                 by_model["sup"])])
+        diffs = {key: mean_se([s[key] - u[key]
+                               for s, u in zip(by_model["semi"], by_model["sup"])])
                  for key in ("mae", "acc7")}
         met = diffs["mae"][0] < -2 * diffs["mae"][1]
         if fraction in TARGET_FRACTIONS:

@@ -303,7 +303,7 @@ def modality_presence(X: np.ndarray, specs: Sequence[Modality]) -> dict[str, np.
     presence = {}
     for spec in specs:
         if spec.is_sequence:
-            first_feature = X[:, spec.start : spec.stop : spec.n_features]
+            first_feature = X[:, spec.start:spec.stop:spec.n_features]
             presence[spec.name] = ~np.isnan(first_feature).all(axis=1)
         else:
             presence[spec.name] = ~np.isnan(X[:, spec.start])

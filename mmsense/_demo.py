@@ -44,8 +44,8 @@ def _classifiers(modalities, max_epochs, seed, verbose=0):
     cmcsl = CMCSLSelfLabeler(modalities=modalities, random_state=seed, verbose=verbose)
     return {"DECClassifier": _scaled(dec, modalities),
             "CMCSLSelfLabeler": _scaled(cmcsl, modalities),
-            "LogisticRegression (labeled text)": _ColumnSubset(LogisticRegression(), _TEXT_COLUMNS,
-                                                                 labeled_only=True)}
+            "LogisticRegression (labeled text)": _ColumnSubset(
+                LogisticRegression(), _TEXT_COLUMNS, labeled_only=True)}
 
 
 class _ColumnSubset:
@@ -86,7 +86,8 @@ def run_demo(n_samples=600, max_epochs=10, labeled_fraction=0.3, random_state=0,
     """
     file = file or sys.stdout
     X, y, modalities = make_multimodal_sentiment(
-        n_samples, DEMO_MODALITIES, modality_informativeness={"text": 1.0, "audio": 0.6, "vision": 0.4},
+        n_samples, DEMO_MODALITIES,
+        modality_informativeness={"text": 1.0, "audio": 0.6, "vision": 0.4},
         random_state=random_state,
     )
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=random_state)

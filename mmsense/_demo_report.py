@@ -71,4 +71,3 @@ def write_report(folder, table, settings, mmrest, X_test, y_test):
         f"<body>{''.join(body)}</body></html>", encoding="utf-8")
     return [folder / "scores.csv", folder / "summary.md", folder / "summary.html",
             *(folder / name for name in figures)]
-

@@ -27,7 +27,7 @@ class _Holder(BaseEstimator):
 
 def _valid_X(n=5, rng=0):
     X = np.random.default_rng(rng).normal(size=(n, 3 + 8)).astype(np.float32)
-    X[0, 3 + 2 * 2 :] = np.nan  # row 0: two real audio steps, two padding steps
+    X[0, 3 + 2 * 2:] = np.nan  # row 0: two real audio steps, two padding steps
     return X
 
 
@@ -73,14 +73,16 @@ def test_bad_specs_name_the_modality(spec, fragment):
 def test_nan_in_static_block_names_modality_and_row():
     X = _valid_X()
     X[3, 1] = np.nan
-    with pytest.raises(ValueError, match=r"'text' is static and partly NaN \(first at row 3: 1 of 3"):
+    with pytest.raises(ValueError,
+                       match=r"'text' is static and partly NaN \(first at row 3: 1 of 3"):
         check_modality_values(X, parse_modalities(SPEC, 11))
 
 
 def test_partly_nan_step_names_modality_row_and_step():
     X = _valid_X()
     X[2, 3 + 2 * 1] = np.nan  # one of step 1's two features
-    with pytest.raises(ValueError, match=r"'audio' has a partly-NaN step \(first at row 2, step 1\)"):
+    with pytest.raises(ValueError,
+                       match=r"'audio' has a partly-NaN step \(first at row 2, step 1\)"):
         check_modality_values(X, parse_modalities(SPEC, 11))
 
 
@@ -174,9 +176,11 @@ def test_stack_modalities_keeps_float32():
 @pytest.mark.parametrize(
     "kwargs, fragment",
     [
-        (dict(text=np.ones((2, 3)), audio=np.ones((3, 2, 2))), "'audio' has 3 rows but 'text' has 2"),
+        (dict(text=np.ones((2, 3)), audio=np.ones((3, 2, 2))),
+         "'audio' has 3 rows but 'text' has 2"),
         (dict(text=np.ones(3)), "'text'.*1 dimension"),
-        (dict(audio=np.ones((2, 3, 1)), lengths={"audio": [1, 4]}), r"lengths\['audio'\] must lie in \[0, 3\]"),
+        (dict(audio=np.ones((2, 3, 1)), lengths={"audio": [1, 4]}),
+         r"lengths\['audio'\] must lie in \[0, 3\]"),
         (dict(audio=np.ones((2, 3, 1)), lengths={"vision": [1, 1]}), "not given"),
         (dict(audio=[np.ones((2, 2)), np.ones((1, 3))]), "different widths"),
         ({}, "at least one modality"),

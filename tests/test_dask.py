@@ -44,8 +44,8 @@ def test_grid_search_over_dask_matches_n_jobs_1(client, binary):
 
 def test_cross_validate_mmrest_over_dask_matches_n_jobs_1(client):
     X, y, spec = make_multimodal_sentiment(90, {"text": 5, "audio": (3, 2)}, random_state=0)
-    model = MMRestRegressor(modalities=spec, max_epochs=2, hidden_dim=4, decision_dim=4, n_clusters=2,
-                            lstm_hidden_dim=4, device="cpu", random_state=0)
+    model = MMRestRegressor(modalities=spec, max_epochs=2, hidden_dim=4, decision_dim=4,
+                            n_clusters=2, lstm_hidden_dim=4, device="cpu", random_state=0)
     local = cross_validate(model, X, y, cv=3, n_jobs=1)
     with joblib.parallel_config(backend="dask"), distributed.get_task_stream(client) as tasks:
         remote = cross_validate(model, X, y, cv=3, n_jobs=2)

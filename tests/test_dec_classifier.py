@@ -154,7 +154,8 @@ def test_random_state_reproducible_and_pickle_identical():
 
 def test_bad_pretrainer_is_named():
     X, y, _ = data()
-    with pytest.raises(ValueError, match="'pretrainer' parameter of DECClassifier must be an instance of"):
+    with pytest.raises(ValueError,
+                       match="'pretrainer' parameter of DECClassifier must be an instance of"):
         DECClassifier(pretrainer="dec").fit(X, y)
 
 

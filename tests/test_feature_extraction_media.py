@@ -253,8 +253,8 @@ def test_pooling_and_truncation_are_explicit():
 
 
 def test_truncating_warns_and_original_lengths_are_reported(tmp_path):
-    clips = [write_wav(tmp_path / "a.wav", tone(200, 0.5)), write_wav(tmp_path / "b.wav",
-                                                                     tone(300, 0.2))]
+    clips = [write_wav(tmp_path / "a.wav", tone(200, 0.5)),
+             write_wav(tmp_path / "b.wav", tone(300, 0.2))]
     with pytest.warns(UserWarning, match="1 clip.*truncated to their first 30 steps"):
         feats = extract_clip_features(clips, vision=False, max_steps=30, cap="truncate")
     np.testing.assert_array_equal(feats.original_steps["audio"], [51, 21])

@@ -52,7 +52,8 @@ def test_modality_without_any_real_step_is_named():
     X[:, 6:] = np.nan  # audio: every step padding in every row
     for estimator in (MMRestRegressor(modalities=spec, **TINY_MMREST),
                       DECPretrainer(modalities=spec, **TINY_DEC)):
-        with pytest.raises(ValueError, match="modality 'audio' is missing .* in every one of the 40"):
+        with pytest.raises(ValueError,
+                           match="modality 'audio' is missing .* in every one of the 40"):
             estimator.fit(X, y if isinstance(estimator, MMRestRegressor) else None)
 
 

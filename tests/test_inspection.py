@@ -36,8 +36,9 @@ def _close_figures():
 @pytest.fixture(scope="module")
 def mmrest_fit():
     X, y, spec = make_multimodal_sentiment(60, SPEC, random_state=0)
-    reg = MMRestRegressor(modalities=spec, n_clusters=4, hidden_dim=6, decision_dim=4, lstm_hidden_dim=4,
-                          max_epochs=3, patience=None, random_state=0).fit(X, y)
+    reg = MMRestRegressor(modalities=spec, n_clusters=4, hidden_dim=6, decision_dim=4,
+                          lstm_hidden_dim=4, max_epochs=3, patience=None,
+                          random_state=0).fit(X, y)
     return reg, X, y
 
 
@@ -288,7 +289,8 @@ def _mean_pool(X, spec=SPEC):
 def text_only_signal():
     X, y, spec = make_multimodal_sentiment(200, SPEC, modality_informativeness={"audio": 0.0},
                                            random_state=0)
-    model = Pipeline([("scale", ModalityScaler(modalities=spec)), ("pool", FunctionTransformer(_mean_pool)),
+    model = Pipeline([("scale", ModalityScaler(modalities=spec)),
+                      ("pool", FunctionTransformer(_mean_pool)),
                       ("ridge", Ridge())]).fit(X[:100], y[:100])
     return model, X[100:], y[100:]
 

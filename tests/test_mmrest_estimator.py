@@ -44,8 +44,8 @@ def test_learns_from_informative_text():
                                            modality_informativeness=informativeness,
                                            noise=0.5, random_state=1)
     X_train, y_train, X_test, y_test = X[:300], y[:300], X[300:], y[300:]
-    reg = MMRestRegressor(modalities=spec, hidden_dim=16, decision_dim=16, max_epochs=30, patience=5,
-                          random_state=0).fit(X_train, y_train)
+    reg = MMRestRegressor(modalities=spec, hidden_dim=16, decision_dim=16, max_epochs=30,
+                          patience=5, random_state=0).fit(X_train, y_train)
     mae = np.abs(reg.predict(X_test) - y_test).mean()
     constant_mae = np.abs(np.median(y_train) - y_test).mean()
     assert mae < 0.5 * constant_mae, (mae, constant_mae)
@@ -195,7 +195,8 @@ def test_float32_input_is_not_copied_to_float64(fitted, data):
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"receptive_field": 1}, r"'receptive_field' parameter of MMRestRegressor must be an int in the range \[2, inf\)"),
+    ({"receptive_field": 1},
+     r"'receptive_field' parameter of MMRestRegressor must be an int in the range \[2, inf\)"),
     ({"n_clusters": 0}, "'n_clusters' parameter of MMRestRegressor must be an int"),
     ({"margin": -1.0}, "'margin' parameter of MMRestRegressor must be a float in the range"),
     ({"alpha": -0.1}, "'alpha' parameter of MMRestRegressor must be"),

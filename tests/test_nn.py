@@ -60,9 +60,9 @@ def test_lstm_matches_running_on_real_steps_only():
         if length == 0:
             expected = enc.linear(torch.zeros(1, 6))
         else:
-            _, (h, _) = enc.lstm(inputs["audio"][i : i + 1, :length])
+            _, (h, _) = enc.lstm(inputs["audio"][i:i + 1, :length])
             expected = enc.linear(h[-1])
-        torch.testing.assert_close(out[i : i + 1], expected, atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(out[i:i + 1], expected, atol=1e-6, rtol=1e-5)
 
 
 def test_transformer_ignores_padding_and_handles_empty_rows():
@@ -77,14 +77,16 @@ def test_transformer_ignores_padding_and_handles_empty_rows():
     noisy[1, 1:] = 100.0
     torch.testing.assert_close(enc(noisy, inputs[lengths_key("audio")]), out)
     # a row alone gives the same encoding as inside the batch (no leakage across rows)
-    torch.testing.assert_close(enc(inputs["audio"][2:3], inputs[lengths_key("audio")][2:3]), out[2:3])
+    torch.testing.assert_close(enc(inputs["audio"][2:3], inputs[lengths_key("audio")][2:3]),
+                               out[2:3])
 
 
 def test_sinusoidal_positions_formula():
     table = sinusoidal_positions(5, 4)
     pos, i = 3, 1
-    assert table[pos, 2 * i].item() == pytest.approx(np.sin(pos / 10000 ** (2 * i / 4)), abs=1e-6)
-    assert table[pos, 2 * i + 1].item() == pytest.approx(np.cos(pos / 10000 ** (2 * i / 4)), abs=1e-6)
+    angle = pos / 10000 ** (2 * i / 4)
+    assert table[pos, 2 * i].item() == pytest.approx(np.sin(angle), abs=1e-6)
+    assert table[pos, 2 * i + 1].item() == pytest.approx(np.cos(angle), abs=1e-6)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "transformer"])

@@ -12,7 +12,7 @@ from mmsense.preprocessing import ModalityScaler
 def test_statistics_pool_real_steps():
     X, _, spec, latent = make_multimodal_sentiment(40, random_state=0, return_latent=True)
     scaler = ModalityScaler(modalities=spec).fit(X)
-    audio = X[:, 32 : 32 + 100].reshape(40, 20, 5)
+    audio = X[:, 32:32 + 100].reshape(40, 20, 5)
     real = np.concatenate([audio[i, : latent.lengths["audio"][i]] for i in range(40)])
     np.testing.assert_allclose(scaler.mean_[32:37], real.mean(0), rtol=1e-5)
     np.testing.assert_allclose(scaler.scale_[32:37], real.std(0), rtol=1e-5)
@@ -30,7 +30,8 @@ def test_transform_standardises_keeps_padding_and_dtype():
     vision = vision[~np.isnan(vision[:, 0])]
     np.testing.assert_allclose(vision.mean(0), 0, atol=1e-5)
     np.testing.assert_allclose(vision.std(0), 1, atol=1e-4)
-    np.testing.assert_allclose(ModalityScaler(modalities=spec).fit(X).inverse_transform(Xt), X, atol=1e-5)
+    restored = ModalityScaler(modalities=spec).fit(X).inverse_transform(Xt)
+    np.testing.assert_allclose(restored, X, atol=1e-5)
 
 
 def test_standard_scaler_also_works_in_front():

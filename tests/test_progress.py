@@ -50,7 +50,8 @@ def check_best_marks(matches, lower_is_better):
 
 def test_mmrest_verbose_1_one_line_per_epoch(capsys, regression):
     X, y, spec = regression
-    model = MMRestRegressor(modalities=spec, max_epochs=3, verbose=1, patience=None, **TINY_MMREST).fit(X, y)
+    model = MMRestRegressor(modalities=spec, max_epochs=3, verbose=1, patience=None,
+                            **TINY_MMREST).fit(X, y)
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "MMRestRegressor: up to 3 epochs"
     lines = epoch_lines(out)

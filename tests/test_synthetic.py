@@ -26,7 +26,8 @@ def test_aligned_sequences_are_full_length():
 
 
 def test_scores_follow_clusters():
-    _, y, _, latent = make_multimodal_sentiment(500, n_clusters=5, random_state=1, return_latent=True)
+    _, y, _, latent = make_multimodal_sentiment(500, n_clusters=5, random_state=1,
+                                                return_latent=True)
     assert y.min() >= -3 and y.max() <= 3
     np.testing.assert_array_equal(y, latent.score)
     for k, center in enumerate(latent.cluster_scores):
@@ -64,14 +65,16 @@ def test_informativeness_controls_signal():
 
 def test_classification_tasks_and_unlabeled_rows():
     _, y, _, latent = make_multimodal_sentiment(
-        300, task="multiclass", n_clusters=4, labeled_fraction=0.1, random_state=0, return_latent=True
+        300, task="multiclass", n_clusters=4, labeled_fraction=0.1, random_state=0,
+        return_latent=True,
     )
     labeled = y != -1
     np.testing.assert_array_equal(labeled, latent.labeled)
     np.testing.assert_array_equal(y[labeled], latent.cluster[labeled])
     assert set(np.unique(y[labeled])) == {0, 1, 2, 3}
     assert 0.08 < labeled.mean() < 0.12
-    _, yb, _, lat = make_multimodal_sentiment(100, task="binary", random_state=0, return_latent=True)
+    _, yb, _, lat = make_multimodal_sentiment(100, task="binary", random_state=0,
+                                              return_latent=True)
     np.testing.assert_array_equal(yb, (lat.score >= 0).astype(int))
 
 

@@ -227,7 +227,7 @@ def test_common_checks_do_not_apply_to_text_input():
         check(estimator)
 
 
-# ---------------------------------------------------------------- recipe from docs/user_guide/data.md
+# ------------------------------------------------------------ recipe from docs/user_guide/data.md
 
 def test_column_transformer_recipe_into_the_contract():
     frame = pd.DataFrame({

@@ -30,12 +30,12 @@ def data():
 
 
 @pytest.mark.parametrize("n_threads, expected", [(1, 1), (2, 2), (None, 3)])
-def test_fit_runs_with_n_threads_and_restores_the_process_setting(process_threads, data,
-                                                                   n_threads, expected):
+def test_fit_runs_with_n_threads_and_restores_the_process_setting(
+        process_threads, data, n_threads, expected):
     X, y, spec = data
     seen = ThreadsSeen()
-    model = MMRestRegressor(modalities=spec, max_epochs=2, hidden_dim=4, decision_dim=4, n_clusters=2,
-                            lstm_hidden_dim=4, device="cpu", random_state=0,
+    model = MMRestRegressor(modalities=spec, max_epochs=2, hidden_dim=4, decision_dim=4,
+                            n_clusters=2, lstm_hidden_dim=4, device="cpu", random_state=0,
                             n_threads=n_threads, callbacks=[("seen", seen)]).fit(X, y)
     assert seen.seen_ == [expected, expected]
     assert torch.get_num_threads() == process_threads

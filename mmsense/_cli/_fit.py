@@ -68,7 +68,8 @@ def _run(args):
         raise CommandError(f"no row of {data.filename} to fit on (split {args.split!r}).")
     from ..preprocessing import ModalityScaler
 
-    model = make_pipeline(ModalityScaler(modalities=data.modalities), estimator) if args.scale else estimator
+    model = (make_pipeline(ModalityScaler(modalities=data.modalities), estimator)
+             if args.scale else estimator)
     print(f"Fitting {args.estimator} on {int(rows.sum())} rows of {data.filename} "
           f"(split {args.split}, target {rule}, modalities {data.modalities}).", flush=True)
     start = time.perf_counter()

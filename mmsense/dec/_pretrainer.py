@@ -151,8 +151,8 @@ class DECPretrainer(
         far; elapsed and estimated time left). 2: phase 2 also shows ``changed``, the
         fraction of assignments changed at the last target update, and the loss terms.
     callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
-        Extra skorch callbacks (e.g. a TensorBoard or MLflow logger) run by the phase-1 (autoencoder) net;
-        their parameters can be set as ``callbacks__<name>__<param>``.
+        Extra skorch callbacks (e.g. a TensorBoard or MLflow logger) run by the phase-1
+        (autoencoder) net; their parameters can be set as ``callbacks__<name>__<param>``.
     n_threads : int or None, default=1
         Torch threads used by fit, predict and transform (the process-wide setting is
         restored afterwards). One thread keeps a fit fast when other processes share

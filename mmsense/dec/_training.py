@@ -137,7 +137,7 @@ def _train_epoch(module, optimizer, inputs, labels, target, weights, dof, batch_
     totals = dict.fromkeys(("loss", "kl", "label_ce", "reconstruction", "disentanglement"), 0.0)
     order = torch.randperm(n, generator=generator).numpy()
     for lo in range(0, n, batch_size):
-        rows = order[lo : lo + batch_size]
+        rows = order[lo:lo + batch_size]
         z, reconstructed, targets, present = module(**batch_of(inputs, rows, device))
         log_q = log_soft_assignment(z, module.centers, dof)
         terms = {

@@ -127,7 +127,8 @@ def label_budget_curve(estimator, X, y, *, fractions=(0.1, 0.25, 0.5, 1.0), cv=5
 
 def _check_fractions(fractions):
     fractions = np.asarray(fractions, dtype=float).ravel()
-    if not len(fractions) or np.any((fractions <= 0) | (fractions > 1)) or np.isnan(fractions).any():
+    if (not len(fractions) or np.any((fractions <= 0) | (fractions > 1))
+            or np.isnan(fractions).any()):
         raise ValueError(f"fractions must be floats in (0, 1]; got {fractions.tolist()}.")
     return fractions
 

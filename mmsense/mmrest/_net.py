@@ -185,7 +185,8 @@ class MMRestNet(NeuralNet):
         module.bins.copy_(torch.as_tensor(bins))
         self.n_reclusters_ += 1
         # how far the centers moved (None on the first clustering), for verbose=2
-        return None if previous is None else float(np.linalg.norm(centers - previous, axis=1).mean())
+        return (None if previous is None
+                else float(np.linalg.norm(centers - previous, axis=1).mean()))
 
 
 def labeled_l1(y_hat, y_true):
