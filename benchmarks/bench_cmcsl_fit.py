@@ -17,8 +17,7 @@ vectors as one contiguous float32 array):
 
 The fit is also set against its floor plus a plain copy of the preprocessed features into
 fresh memory (what any fit must at least write for its classifiers), timed in each repeat
-right after the fit has freed its own, as the fit runs right after the floor has freed its
-memory.
+right after the fit has freed its own.
 
 With ``--n-jobs``, the fit's and the floors' GaussianNB work alike run in that many
 threads, one modality each.
@@ -32,7 +31,8 @@ memory the host still backs, as on a machine without the reporting; ``--memory-p
 shows the effect: the time to fill the size of X after 0, 2 and 5 idle seconds.
 
 Each repeat times the floors, ``fit`` and ``predict`` one after the other, so a
-change of load hits all of them; the table gives medians over repeats, the ratio
+change of load hits all of them, each floor right before its call in even repeats and
+right after it in odd ones; the table gives medians over repeats, the ratio
 is the median of the per-repeat ratios. CPU seconds (all threads of the process)
 are the steadier figure while other jobs load the machine; their kernel share is
 mostly the first touch of fresh memory (page faults), which varies from run to run
@@ -131,21 +131,42 @@ def predict_floor(clf, Zs, n_jobs=None):
         delayed(est.predict_proba)(Z) for est, Z in zip(clf.estimators_, Zs))
 
 
-def one_repeat(make_clf, X, y, floor_data, chunk_size, device, n_jobs=None, warm_bytes=0):
+def one_repeat(make_clf, X, y, floor_data, chunk_size, device, n_jobs=None, warm_bytes=0,
+               call_first=False):
     """Floors, fit and predict once each: (wall s, CPU s) of each and peak extra MiB;
-    ``warm_bytes`` of memory written and freed before each call."""
-    out = {"fit floor": wall_and_cpu(lambda: fit_floor(*floor_data, chunk_size, device,
-                                                       n_jobs), warm_bytes)}
+    ``warm_bytes`` of memory written and freed before each call. Each floor runs right
+    before its call, or right after it with ``call_first``."""
+    out = {}
+
+    def fit_floor_call():
+        out["fit floor"] = wall_and_cpu(lambda: fit_floor(*floor_data, chunk_size, device,
+                                                          n_jobs), warm_bytes)
+
+    def predict_floor_call():
+        out["predict floor"] = wall_and_cpu(
+            lambda: predict_floor(clf, floor_data[0], n_jobs), warm_bytes)
+
+    if not call_first:
+        fit_floor_call()
     out["fit"], out["fit MiB"], clf = timed_with_memory(lambda: make_clf().fit(X, y),
                                                         warm_bytes)
-    # right after the fit has freed its own features, as the fit ran right after the floor
+    # right after the fit has freed its own features
     out["features write"] = wall_and_cpu(lambda: [Z.copy() for Z in floor_data[0]],
                                          warm_bytes)
-    out["predict floor"] = wall_and_cpu(lambda: predict_floor(clf, floor_data[0], n_jobs),
-                                        warm_bytes)
+    if call_first:
+        fit_floor_call()
+    else:
+        predict_floor_call()
     out["predict"], out["predict MiB"], _ = timed_with_memory(lambda: clf.predict(X),
                                                               warm_bytes)
+    if call_first:
+        predict_floor_call()
     return out
+
+
+def ratio(seconds, floor_seconds):
+    """``seconds / floor_seconds``; NaN where the floor took no measurable time."""
+    return seconds / floor_seconds if floor_seconds > 1e-6 else float("nan")
 
 
 def report(runs, X):
@@ -155,8 +176,8 @@ def report(runs, X):
                      "kernel CPU s (floor)", "peak extra memory, x size of X"]))
     for call in ("fit", "predict"):
         floor = f"{call} floor"
-        ratios = [r[call][0] / max(r[floor][0], 1e-9) for r in runs]
-        cpu_ratios = [r[call][1] / max(r[floor][1], 1e-9) for r in runs]
+        ratios = [ratio(r[call][0], r[floor][0]) for r in runs]
+        cpu_ratios = [ratio(r[call][1], r[floor][1]) for r in runs]
         peak = max(r[f"{call} MiB"] for r in runs) * 2**20 / X.nbytes
         print(md_row([call, f"{statistics.median(r[call][0] for r in runs):.2f}",
                       f"{statistics.median(r[floor][0] for r in runs):.2f}",
@@ -166,11 +187,16 @@ def report(runs, X):
                       f"{statistics.median(cpu_ratios):.2f}",
                       f"{statistics.median(r[call][2] for r in runs):.2f} "
                       f"({statistics.median(r[floor][2] for r in runs):.2f})", f"{peak:.2f}"]))
-    print("\nper repeat, fit's kernel CPU s -> fit / floor: " + ", ".join(
-        f"{r['fit'][2]:.2f} -> {r['fit'][0] / max(r['fit floor'][0], 1e-9):.2f}" for r in runs))
+    fit_ratios = [ratio(r["fit"][0], r["fit floor"][0]) for r in runs]
+    if len(runs) > 1:
+        print(f"\nfit / floor with the floor run before the fit (even repeats): median "
+              f"{statistics.median(fit_ratios[::2]):.2f}; after it (odd repeats): "
+              f"{statistics.median(fit_ratios[1::2]):.2f}")
+    print("per repeat, fit's kernel CPU s -> fit / floor: " + ", ".join(
+        f"{r['fit'][2]:.2f} -> {ratio(r['fit'][0], r['fit floor'][0]):.2f}" for r in runs))
     # what no fit can skip either: writing the preprocessed features (here a plain copy of
     # them) into fresh memory
-    with_write = [r["fit"][0] / max(r["fit floor"][0] + r["features write"][0], 1e-9)
+    with_write = [ratio(r["fit"][0], r["fit floor"][0] + r["features write"][0])
                   for r in runs]
     print(f"fit / (floor + a write of the features into fresh memory, "
           f"{statistics.median(r['features write'][0] for r in runs):.2f} s): median "
@@ -278,9 +304,11 @@ def main(argv=None):
     print(f"{free_page_reporting()}; written and freed before every call: "
           f"{args.warm_memory:g} GiB")
     print(f"before: {load_average()}", flush=True)
+    # floors before their calls in even repeats, after them in odd ones: whatever one call
+    # leaves behind (memory to back again, a warm or cold cache) weighs on both alike
     runs = [one_repeat(make_clf, X, y, floor_data, args.chunk_size, args.device, args.n_jobs,
-                       warm_bytes)
-            for _ in range(args.repeats)]
+                       warm_bytes, call_first=bool(i % 2))
+            for i in range(args.repeats)]
     report(runs, X)
     if args.steps:
         report_steps([fit_steps(X, y, spec, args.classes, args.chunk_size, args.device,
