@@ -14,6 +14,7 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,3 +149,20 @@ SMOKE_RUNS = [
 def test_tiny_run(module, argv, expected, capsys):
     importlib.import_module(f"benchmarks.{module}").main(argv)
     assert expected in capsys.readouterr().out
+
+
+def test_free_page_reporting_is_read_from_sysfs(tmp_path, monkeypatch):
+    common = importlib.import_module("benchmarks._common")
+    params, balloons = tmp_path / "parameters", tmp_path / "virtio_balloon"
+    monkeypatch.setattr(common, "PAGE_REPORTING", params)
+    monkeypatch.setattr(common, "BALLOON_DEVICES", balloons)
+    assert common.free_page_reporting().endswith("not found")
+    assert np.isnan(common.reported_mib())
+    params.mkdir()
+    balloons.mkdir()
+    (params / "page_reporting_order").write_text("9\n")
+    (params / "reported_kib").write_text("3072\n")
+    assert "no virtio balloon device" in common.free_page_reporting()
+    (balloons / "virtio0").mkdir()
+    assert "on (virtio balloon, free blocks of 2048 KiB" in common.free_page_reporting()
+    assert common.reported_mib() == 3.0
