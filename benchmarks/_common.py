@@ -45,7 +45,10 @@ from mmsense.preprocessing import ModalityScaler
 #   SCORE_JITTER_SD: the generator's score noise, read by the Bayes oracle
 #   DECAutoencoder, architecture: DEC's network sized without a fit (parameter counts)
 #   shared_data_candidates: where bench_media looks for the CMU-MOSI sample clips
+#   TORCH_HUGE_PAGES: PyTorch's huge-page switch the command line sets (bench_mmrest's
+#     allocator part)
 from mmsense._cli import COMMANDS as CLI_COMMANDS
+from mmsense._cli import TORCH_HUGE_PAGES
 from mmsense._contract import (modality_input, modality_vectors, network_inputs,
                                parse_modalities, sequence_means, split_modalities,
                                validate_multimodal)
@@ -62,7 +65,7 @@ __all__ = [
     "modality_input", "modality_vectors", "network_inputs", "parse_modalities", "sequence_means",
     "split_modalities", "validate_multimodal", "make_preprocessor", "propagate", "median_scale",
     "modality_scores", "resolve", "SCORE_JITTER_SD", "CLI_COMMANDS", "DECAutoencoder",
-    "architecture", "shared_data_candidates",
+    "architecture", "shared_data_candidates", "TORCH_HUGE_PAGES",
     # the machine
     "load_average", "reset_peak_rss", "peak_rss_mib", "timed", "median_seconds",
     "gemm_rate", "distance_product_seconds", "free_page_reporting", "reported_mib",

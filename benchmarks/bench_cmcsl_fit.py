@@ -138,29 +138,29 @@ def one_repeat(make_clf, X, y, floor_data, chunk_size, device, n_jobs=None, warm
     before its call, or right after it with ``call_first``."""
     out = {}
 
-    def fit_floor_call():
-        out["fit floor"] = wall_and_cpu(lambda: fit_floor(*floor_data, chunk_size, device,
-                                                          n_jobs), warm_bytes)
+    def fit():
+        out["fit"], out["fit MiB"], out["model"] = timed_with_memory(
+            lambda: make_clf().fit(X, y), warm_bytes)
+        # right after the fit has freed its own features
+        out["features write"] = wall_and_cpu(lambda: [Z.copy() for Z in floor_data[0]],
+                                             warm_bytes)
 
-    def predict_floor_call():
+    def fit_floor_only():
+        out["fit floor"] = wall_and_cpu(
+            lambda: fit_floor(*floor_data, chunk_size, device, n_jobs), warm_bytes)
+
+    def predict():
+        out["predict"], out["predict MiB"], _ = timed_with_memory(
+            lambda: out["model"].predict(X), warm_bytes)
+
+    def predict_floor_only():
         out["predict floor"] = wall_and_cpu(
-            lambda: predict_floor(clf, floor_data[0], n_jobs), warm_bytes)
+            lambda: predict_floor(out["model"], floor_data[0], n_jobs), warm_bytes)
 
-    if not call_first:
-        fit_floor_call()
-    out["fit"], out["fit MiB"], clf = timed_with_memory(lambda: make_clf().fit(X, y),
-                                                        warm_bytes)
-    # right after the fit has freed its own features
-    out["features write"] = wall_and_cpu(lambda: [Z.copy() for Z in floor_data[0]],
-                                         warm_bytes)
-    if call_first:
-        fit_floor_call()
-    else:
-        predict_floor_call()
-    out["predict"], out["predict MiB"], _ = timed_with_memory(lambda: clf.predict(X),
-                                                              warm_bytes)
-    if call_first:
-        predict_floor_call()
+    for floor, call in ((fit_floor_only, fit), (predict_floor_only, predict)):
+        for step in ((call, floor) if call_first else (floor, call)):
+            step()
+    del out["model"]
     return out
 
 

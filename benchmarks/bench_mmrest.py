@@ -48,12 +48,12 @@ from sklearn.linear_model import Ridge
 from sklearn.svm import SVR
 from sklearn.utils import Bunch
 
-from benchmarks._common import (MOSI_SIZES, add_data_dir_option, add_device_option,
-                                add_seed_options, add_threads_option, by_split, gemm_rate,
-                                load_average, make_parser, median_seconds, modality_input,
-                                mosi_size_split, mosi_text_features, network_inputs,
-                                parse_modalities, peak_rss_mib, reset_peak_rss, seed_range,
-                                timed)
+from benchmarks._common import (MOSI_SIZES, TORCH_HUGE_PAGES, add_data_dir_option,
+                                add_device_option, add_seed_options, add_threads_option,
+                                by_split, gemm_rate, load_average, make_parser, median_seconds,
+                                modality_input, mosi_size_split, mosi_text_features,
+                                network_inputs, parse_modalities, peak_rss_mib, reset_peak_rss,
+                                seed_range, timed)
 from benchmarks._reference_mmrest import ReferenceTrainer
 from mmsense import MMRestRegressor, msa_report
 from mmsense.datasets import make_multimodal_sentiment
@@ -61,8 +61,6 @@ from mmsense.nn import LengthBuckets, batch_of, flush_denormals, side_by_side, t
 
 MOSI_SPEC = {"text": 768, "audio": (375, 5), "vision": (500, 20)}
 ROOT = Path(__file__).resolve().parents[1]
-# PyTorch's switch for 2 MiB-aligned, huge-page-advised CPU allocations of 2 MiB or more
-THP_SWITCH = "THP_MEM_ALLOC_ENABLE"
 SHOWN = ("mae", "corr", "acc7", "acc5", "acc2_non0", "f1_non0")
 
 MMREST_VARIANTS = [
@@ -421,13 +419,13 @@ def bench_allocator(args):
     print(f"\n== allocator: the speed part's data and defaults, n_threads={args.fit_threads}, "
           f"{args.epochs} epochs per fit, {args.repeats} pairs of fits, each in its own "
           f"process, {load_average()}")
-    settings = {"default": None, f"{THP_SWITCH}=1": "1"}
+    settings = {"default": None, f"{TORCH_HUGE_PAGES}=1": "1"}
     runs = {name: [] for name in settings}
     for _ in range(args.repeats):
         for name, value in settings.items():
-            env = {k: v for k, v in os.environ.items() if k != THP_SWITCH}
+            env = {k: v for k, v in os.environ.items() if k != TORCH_HUGE_PAGES}
             if value is not None:
-                env[THP_SWITCH] = value
+                env[TORCH_HUGE_PAGES] = value
             command = [sys.executable, "-m", "benchmarks.bench_mmrest", "--part", "one-fit",
                        "--epochs", str(args.epochs), "--fit-threads", str(args.fit_threads),
                        "--threads", str(args.threads), "--spec", args.spec,
@@ -443,7 +441,7 @@ def bench_allocator(args):
         wall = statistics.median(f["s_per_epoch"] for f in figures)
         faults = statistics.median(f["faults_per_epoch"] for f in figures)
         print(f"median, {name:<24} s/epoch {wall:.2f}, page faults per epoch {faults:,.0f}")
-    print(f"default / {THP_SWITCH}=1: median {statistics.median(ratios):.2f} over the pairs "
+    print(f"default / {TORCH_HUGE_PAGES}=1: median {statistics.median(ratios):.2f} over the pairs "
           f"({load_average()})")
 
 
