@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mmsense.cmcsl._resolution import median_scale, modality_scores, resolve
+from mmsense.cmcsl._resolution import median_scale, modality_scores, nearest_two, resolve
 
 # rows x classes: distance to the nearest centroid of each class
 A = np.array([[1.0, 4.0], [2.0, 2.5], [3.0, 1.0]])  # proposes 0, 0, 1
@@ -40,6 +40,19 @@ def test_scores_by_hand():
 def test_ratio_degenerate_rows_are_least_confident():
     d = np.array([[0.0, 0.0], [1.0, np.inf], [0.0, 2.0]])
     np.testing.assert_allclose(modality_scores(d, "ratio"), [1.0, 1.0, 0.0])
+
+
+@pytest.mark.parametrize("n_classes", [2, 5, 40])
+def test_nearest_two_are_the_two_smallest_of_each_row(n_classes):
+    # ties, classes without a centroid (inf) and float32 as the propagation gives them
+    rng = np.random.default_rng(n_classes)
+    d = rng.integers(0, 4, (300, n_classes)).astype(np.float32)
+    d[rng.random(d.shape) < 0.2] = np.inf
+    nearest, second = nearest_two(d)
+    ordered = np.sort(d, axis=1)
+    np.testing.assert_array_equal(nearest, ordered[:, 0])
+    np.testing.assert_array_equal(second, ordered[:, 1])
+    assert nearest.dtype == second.dtype == np.float32
 
 
 def test_median_scale_uses_given_rows_and_never_zero():
