@@ -64,7 +64,8 @@ def nearest_two(class_distances: np.ndarray):
     classes call their inner loop once per row, 5x slower here than three
     element-wise passes per class.
     """
-    nearest = np.full(class_distances.shape[0], np.inf, dtype=class_distances.dtype)
+    dtype = np.result_type(class_distances.dtype, np.float32)  # inf needs a float
+    nearest = np.full(class_distances.shape[0], np.inf, dtype=dtype)
     second = nearest.copy()
     for column in class_distances.T:
         np.minimum(second, np.maximum(nearest, column), out=second)
