@@ -143,17 +143,17 @@ def speed_data(args):
                  valid_lengths={k: v[cut:] for k, v in latent.lengths.items()})
 
 
-def timed_mmrest_fit(data, args, with_faults=False, **params):
-    """Fit with ``args.epochs`` epochs; ``(reg, median s/epoch, median CPU s/epoch)``, and
-    the median page faults per epoch last ``with_faults``."""
+def timed_mmrest_fit(data, args, **params):
+    """Fit with ``args.epochs`` epochs (``n_threads=args.fit_threads`` unless ``params`` say);
+    ``(reg, median s/epoch, median CPU s/epoch, median page faults per epoch)``."""
     clock = EpochCPU()
+    params = {"n_threads": args.fit_threads, **params}
     reg = MMRestRegressor(modalities=data.spec, max_epochs=args.epochs, patience=None,
-                          device="cpu", random_state=0, n_threads=args.fit_threads,
-                          callbacks=[("cpu_clock", clock)], **params)
+                          device="cpu", random_state=0, callbacks=[("cpu_clock", clock)],
+                          **params)
     reg.fit(*data.train, validation_data=data.valid)
-    figures = (reg, statistics.median(row["dur"] for row in reg.history_),
-               statistics.median(clock.seconds_))
-    return figures + (statistics.median(clock.faults_),) if with_faults else figures
+    return (reg, statistics.median(row["dur"] for row in reg.history_),
+            statistics.median(clock.seconds_), statistics.median(clock.faults_))
 
 
 def encoder_floor(reg, data, repeats, flushed=True, only=None):
@@ -283,7 +283,7 @@ def bench_speed(args):
     ours = {}
     for name, params in [("MMRest, defaults (LSTM width 32)", {}),
                          ("MMRest, LSTM width 64", {"lstm_hidden_dim": 64})]:
-        reg, wall, cpu = timed_mmrest_fit(data, args, **params)
+        reg, wall, cpu, _ = timed_mmrest_fit(data, args, **params)
         floor = encoder_floor(reg, data, args.repeats)
         speed_row(name, wall, cpu, floor)
         slowest, alone = longest_encoder(reg, data, args.repeats)
@@ -397,8 +397,7 @@ def bench_threads(args):
     for _ in range(args.repeats):
         walls = {}
         for n in (1, 2):
-            args.fit_threads = n
-            walls[n] = timed_mmrest_fit(data, args)[1]
+            walls[n] = timed_mmrest_fit(data, args, n_threads=n)[1]
         pairs.append(walls)
         print(f"   s/epoch: n_threads=1 {walls[1]:.2f}, n_threads=2 {walls[2]:.2f}, "
               f"ratio {walls[1] / walls[2]:.2f}", flush=True)
@@ -448,7 +447,7 @@ def bench_allocator(args):
 def one_fit(args):
     """One fit of the speed part's data; its per-epoch medians as one JSON line (the unit
     ``--part allocator`` runs in a process of its own)."""
-    _, wall, cpu, faults = timed_mmrest_fit(speed_data(args), args, with_faults=True)
+    _, wall, cpu, faults = timed_mmrest_fit(speed_data(args), args)
     print(json.dumps({"s_per_epoch": wall, "cpu_s_per_epoch": cpu, "faults_per_epoch": faults}))
 
 

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.utils import to_device, to_tensor
 
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import BatchSampler, DataLoader, SequentialSampler, Subset
 
 from ..nn import LengthBuckets, check_finite_loss, side_by_side
 from ..nn._batching import sequence_costs
@@ -139,8 +139,7 @@ class MMRestNet(NeuralNet):
         if not training:  # in row order: callbacks may align cached predictions with y
             size = self.get_params_for("iterator_valid").get("batch_size", self.batch_size)
             size = len(dataset) if size == -1 else size
-            batches = [list(range(lo, min(lo + size, len(dataset))))
-                       for lo in range(0, len(dataset), size)]
+            batches = BatchSampler(SequentialSampler(dataset), size, drop_last=False)
             return DataLoader(dataset, sampler=batches, batch_size=None)
         return super().get_iterator(dataset, training)
 
